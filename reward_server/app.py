@@ -1,0 +1,119 @@
+"""The FastAPI application: thin routes over the scorer; resources live in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from reward_server import __version__, metrics
+from reward_server.compat.openrlhf import parse_weights, to_openrlhf_response, to_score_request
+from reward_server.graders import Graders
+from reward_server.limits import BodySizeLimit
+from reward_server.schemas import (
+    ItemResult,
+    OpenRLHFRequest,
+    OpenRLHFResponse,
+    ScoreRequest,
+    ScoreResponse,
+)
+from reward_server.scoring import RequestError, Scorer
+from reward_server.settings import Settings, settings_from_env
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or settings_from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        graders = Graders(settings)
+        await graders.start()
+        app.state.graders = graders
+        app.state.sandbox = graders.sandbox
+        app.state.scorer = Scorer(graders.accuracy, settings.max_completion_chars)
+        try:
+            yield
+        finally:
+            await graders.close()
+
+    app = FastAPI(
+        title="verifiable-rewards",
+        version=__version__,
+        summary="Rule-based rewards for RL: math, code, format, language.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    _install_error_handlers(app)
+
+    async def grade(request: Request, body: ScoreRequest, endpoint: str) -> list[ItemResult]:
+        if len(body.items) > settings.max_items:
+            raise RequestError.too_many(len(body.items), settings.max_items)
+        metrics.REQUEST_ITEMS.labels(endpoint=endpoint).inc(len(body.items))
+        with metrics.REQUEST_SECONDS.labels(endpoint=endpoint).time():
+            scorer: Scorer = request.app.state.scorer
+            return await scorer.score(body, settings.request_timeout_s)
+
+    @app.post("/score", response_model=ScoreResponse, tags=["rewards"])
+    async def score(request: Request, body: ScoreRequest) -> ScoreResponse:
+        """Grade a batch: one result per item, in order."""
+        started = time.perf_counter()
+        results = await grade(request, body, "score")
+        return ScoreResponse(results=results, elapsed_ms=(time.perf_counter() - started) * 1000)
+
+    async def openrlhf(request: Request, body: OpenRLHFRequest) -> OpenRLHFResponse:
+        """OpenRLHF ``--remote_rm_url``; choose rewards with ``?rewards=accuracy:1,format:0.5``."""
+        weights = parse_weights(request.query_params.get("rewards"), settings.default_rewards)
+        results = await grade(request, to_score_request(body, weights), "openrlhf")
+        return to_openrlhf_response(results)
+
+    for path in ("/openrlhf", "/get_reward"):
+        app.post(path, response_model=OpenRLHFResponse, tags=["compat"])(openrlhf)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        """The process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"])
+    async def readyz(request: Request) -> JSONResponse:
+        """Workers alive and, when enabled, the sandbox pool warm."""
+        checks = request.app.state.graders.readiness()
+        ready = all(bool(v) for v in checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["ops"])
+    async def prometheus() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()[:50]
+        ]
+        where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
+        return JSONResponse(
+            {"detail": f"invalid request: {where}", "errors": errors}, status_code=422
+        )
+
+    @app.exception_handler(RequestError)
+    async def unusable_request(_: Request, exc: RequestError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return JSONResponse({"detail": f"internal error: {type(exc).__name__}"}, status_code=500)

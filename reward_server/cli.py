@@ -1,0 +1,68 @@
+"""``reward-server``: run the service, or list the reward catalogue."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from reward_server.settings import CONFIG_ENV, load_settings
+
+app = typer.Typer(
+    help="verifiable-rewards: a rule-based reward service for RL.", no_args_is_help=True
+)
+
+
+@app.command()
+def serve(
+    config: Annotated[Path | None, typer.Option(help="YAML/JSON settings file")] = None,
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
+    workers: Annotated[int | None, typer.Option(help="uvicorn worker processes")] = None,
+    grader_workers: Annotated[int | None, typer.Option(help="math processes per worker")] = None,
+    no_sandbox: Annotated[bool, typer.Option("--no-sandbox", help="disable code grading")] = False,
+) -> None:
+    """Start the HTTP server (settings: file < VR_* env vars < flags)."""
+    overrides = {
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "grader_workers": grader_workers,
+        "sandbox_enabled": False if no_sandbox else None,
+    }
+    settings = load_settings(config, **overrides)
+    # Worker processes rebuild their settings from the environment: hand everything over.
+    if config is not None:
+        os.environ[CONFIG_ENV] = str(config.resolve())
+    for key, value in overrides.items():
+        if value is not None:
+            os.environ[f"VR_{key.upper()}"] = (
+                json.dumps(value) if isinstance(value, bool) else str(value)
+            )
+    uvicorn.run(
+        "reward_server.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=30,
+    )
+
+
+@app.command()
+def rewards() -> None:
+    """List the reward catalogue."""
+    from reward_server.rewards.catalog import ACCURACY, REWARDS
+
+    typer.echo(f"{ACCURACY:16} math (item has `answer`) or code (item has `tests`) correctness")
+    for name, spec in sorted(REWARDS.items()):
+        typer.echo(f"{name:16} {spec.summary}")
+
+
+if __name__ == "__main__":
+    app()

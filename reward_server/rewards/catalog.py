@@ -1,0 +1,26 @@
+"""The reward catalogue: importing this module registers every reward family."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from reward_server.rewards import format as _format  # noqa: F401  (registers format, tags)
+from reward_server.rewards import language as _language  # noqa: F401
+from reward_server.rewards import shaping as _shaping  # noqa: F401
+from reward_server.rewards.registry import REWARDS, NoParams
+
+ACCURACY = "accuracy"
+AccuracyParams: type[BaseModel] = NoParams
+
+# Rewards that read the accuracy verdict, so asking for them grades accuracy too.
+CORRECTNESS_USERS = frozenset(
+    name for name, spec in REWARDS.items() if spec.kind in ("correctness", "group")
+)
+
+
+def known_rewards() -> dict[str, type[BaseModel]]:
+    """Reward name -> its parameter model."""
+    return {ACCURACY: AccuracyParams, **{name: spec.params for name, spec in REWARDS.items()}}
+
+
+__all__ = ["ACCURACY", "CORRECTNESS_USERS", "REWARDS", "AccuracyParams", "known_rewards"]

@@ -1,0 +1,121 @@
+"""Equivalence checking with math-verify; runs only inside killable worker processes.
+
+sympy can hang for ever (``9^{9^{9^{9}}}``) and math-verify's own timeouts use
+``signal.alarm``, which works only in a process's main thread. So this module is imported
+by the worker processes of ``reward_server.workers`` and never called in the server's event
+loop. Nothing parsed here is ever printed: ``str()`` of a power tower evaluates it.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
+from math_verify.errors import TimeoutException
+from sympy import And, Or, Set
+from sympy.core.relational import Relational
+
+logging.getLogger("math_verify").setLevel(logging.ERROR)
+
+_LATEX = LatexExtractionConfig(boxed_match_priority=0)
+_EXTRACTION = (_LATEX, ExprExtractionConfig())
+
+
+class GradeTimeout(Exception):
+    """A parse or comparison ran past math-verify's in-process alarm."""
+
+
+def _parse(text: str, timeout_s: int) -> list[Any]:
+    try:
+        return parse(
+            text, extraction_config=_EXTRACTION, parsing_timeout=timeout_s, raise_on_error=True
+        )
+    except TimeoutException as exc:
+        raise GradeTimeout("parsing timed out") from exc
+    except Exception:  # malformed LaTeX is an answer we cannot read, not a crash
+        return []
+
+
+@lru_cache(maxsize=4096)
+def _parse_reference(reference: str, timeout_s: int) -> tuple[Any, ...]:
+    """References are math as datasets store it: boxed so that ``3\\sqrt{13}`` stays whole.
+
+    A reference with unbalanced braces is a broken dataset row: math-verify would fall back
+    to comparing it as a string, and every answer would silently score 0.
+    """
+    if not _balanced(reference):
+        return ()
+    parsed = _parse(f"\\boxed{{{reference}}}", timeout_s)
+    if not parsed:
+        parsed = _parse(f"${reference}$", timeout_s)
+    return tuple(parsed)
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for char in text.replace("\\{", "").replace("\\}", ""):
+        depth += (char == "{") - (char == "}")
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _as_set(expr: Any) -> Any:
+    """``-2 \\le x \\le 7`` as the interval it describes, so it can meet ``[-2, 7]``."""
+    if isinstance(expr, (Relational, And, Or)) and len(expr.free_symbols) == 1:
+        try:
+            return expr.as_set()
+        except Exception:
+            return None
+    return None
+
+
+def _equivalent(gold: Any, pred: Any, timeout_s: int) -> bool:
+    try:
+        if verify(gold, pred, timeout_seconds=timeout_s, raise_on_error=True):
+            return True
+        if isinstance(gold, Set) and (pred_set := _as_set(pred)) is not None:
+            return bool(verify(gold, pred_set, timeout_seconds=timeout_s, raise_on_error=True))
+        if isinstance(pred, Set) and (gold_set := _as_set(gold)) is not None:
+            return bool(verify(gold_set, pred, timeout_seconds=timeout_s, raise_on_error=True))
+    except TimeoutException as exc:
+        raise GradeTimeout("comparison timed out") from exc
+    except Exception:
+        return False
+    return False
+
+
+def check_answer(
+    candidate: str | None, answer_part: str, references: tuple[str, ...], timeout_s: int
+) -> dict[str, Any]:
+    """Grade one candidate against any of the references.
+
+    Returns plain data (no sympy objects cross the process boundary):
+    ``{"correct": bool | None, "reason": str, "matched": int | None}``.
+    ``correct`` is None when no reference could be parsed or the alarm fired.
+    """
+    try:
+        golds = [_parse_reference(ref, timeout_s) for ref in references]
+        if not any(golds):
+            return {"correct": None, "reason": "invalid_reference", "matched": None}
+        if candidate is not None:
+            preds = _parse(f"\\boxed{{{candidate}}}", timeout_s) or _parse(candidate, timeout_s)
+        else:
+            preds = _parse(answer_part, timeout_s)
+        if not preds:
+            return {"correct": False, "reason": "unparseable_answer", "matched": None}
+        for index, gold in enumerate(golds):
+            for g in gold:
+                for p in preds:
+                    if _equivalent(g, p, timeout_s):
+                        return {"correct": True, "reason": "equivalent", "matched": index}
+        return {"correct": False, "reason": "not_equivalent", "matched": None}
+    except GradeTimeout as exc:
+        return {"correct": None, "reason": "timeout", "matched": None, "message": str(exc)}
+
+
+def warm_up() -> None:
+    """Pay the grammar and sympy import costs before the first real item arrives."""
+    check_answer("\\frac{1}{2}", "", ("0.5",), 5)

@@ -1,0 +1,127 @@
+"""Request and response models of the HTTP API: the contract trainers rely on.
+
+Items are validated one by one (see ``scoring.validate_item``) so that one malformed item
+gets its own error result instead of failing the whole batch with a 422.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+RewardWeights = dict[str, float]
+
+
+class Item(BaseModel):
+    """One completion to grade, with whatever references its rewards need."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | int | None = Field(None, description="Echoed back in the result.")
+    prompt: str | None = Field(None, description="The prompt; only some rewards read it.")
+    completion: str = Field(..., description="The model's output, as generated.")
+    answer: str | list[str] | None = Field(
+        None,
+        description="Math reference as datasets store it (`\\frac{1}{2}`, `(3, -1)`); "
+        "a list means any of them is accepted.",
+    )
+    tests: dict[str, Any] | None = Field(
+        None, description="Code tests (see the code reward); makes `accuracy` a code grade."
+    )
+    language: str | None = Field(
+        None, description="Programming language of the expected program (default: from the fence)."
+    )
+    target_language: str = Field("en", description="Language the reasoning should be written in.")
+    think_prefilled: bool = Field(
+        False,
+        description="The chat template already opened `<think>`, so the completion starts "
+        "inside the reasoning.",
+    )
+    rewards: RewardWeights | None = Field(
+        None, description="Per-item weights; replace the request's `rewards` for this item."
+    )
+    group_id: str | int | None = Field(
+        None, description="Prompt group (GRPO); group-level rewards such as `length` use it."
+    )
+    completion_tokens: int | None = Field(
+        None, ge=0, description="Completion length in tokens; characters are counted if absent."
+    )
+    max_tokens: int | None = Field(
+        None, gt=0, description="Generation budget, same unit as `completion_tokens`."
+    )
+
+
+class ScoreOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    on_error: Literal["null", "zero"] = Field(
+        "null",
+        description="`null`: an undecided component makes the item's reward null (drop it); "
+        "`zero`: count it as 0.",
+    )
+    timeout_s: float | None = Field(
+        None, gt=0, le=120, description="Per-item grading deadline; server default if absent."
+    )
+    params: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description='Per-reward parameters, e.g. `{"cosine": {"max_len": 4096}}`.',
+    )
+
+
+# Items stay raw dicts at the request boundary so that each one is validated on its own;
+# the OpenAPI document still shows the Item schema.
+RawItem = Annotated[dict[str, Any], WithJsonSchema({"$ref": "#/components/schemas/Item"})]
+
+
+class ScoreRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[RawItem] = Field(..., description="Completions to grade, answered in order.")
+    rewards: RewardWeights = Field(
+        default_factory=lambda: {"accuracy": 1.0},
+        description="Reward name -> weight. The item's reward is the weighted sum.",
+    )
+    options: ScoreOptions = Field(default_factory=ScoreOptions)
+
+
+class ErrorInfo(BaseModel):
+    type: str
+    message: str
+
+
+class Component(BaseModel):
+    score: float | None
+    weight: float
+    detail: dict[str, Any] = Field(default_factory=dict)
+    error: ErrorInfo | None = None
+
+
+class ItemResult(BaseModel):
+    index: int
+    id: str | int | None = None
+    reward: float | None
+    components: dict[str, Component] = Field(default_factory=dict)
+    error: ErrorInfo | None = None
+    elapsed_ms: float
+
+
+class ScoreResponse(BaseModel):
+    results: list[ItemResult]
+    elapsed_ms: float
+
+
+class OpenRLHFRequest(BaseModel):
+    """OpenRLHF's `--remote_rm_url` body: `query` is prompt + response, `labels` references."""
+
+    model_config = ConfigDict(extra="allow")
+
+    query: list[str]
+    prompts: list[str] | None = None
+    labels: list[Any] | None = None
+
+
+class OpenRLHFResponse(BaseModel):
+    rewards: list[float]
+    scores: list[float]
+    extra_logs: dict[str, list[float]] = Field(default_factory=dict)

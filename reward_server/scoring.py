@@ -1,0 +1,284 @@
+"""Grading a batch: validate each item alone, run its rewards, compose the weighted sum.
+
+Phases, because some rewards need others: (1) ``accuracy`` for every item that needs it,
+concurrently (worker processes, sandboxes); (2) the cheap per-item rewards, in one thread
+so the event loop stays free; (3) group rewards over items sharing a ``group_id``;
+(4) composition. Every item gets exactly one result, in order, whatever fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from reward_server import metrics
+from reward_server.rewards.base import ErrorType, Score, ScoreError
+from reward_server.rewards.catalog import ACCURACY, CORRECTNESS_USERS, REWARDS, known_rewards
+from reward_server.schemas import (
+    Component,
+    ErrorInfo,
+    Item,
+    ItemResult,
+    ScoreOptions,
+    ScoreRequest,
+)
+
+AccuracyGrader = Callable[[Item, ScoreOptions, dict[str, BaseModel]], Awaitable[Score]]
+
+
+class RequestError(ValueError):
+    """The request as a whole is unusable (unknown reward, bad parameters, too many items)."""
+
+    def __init__(self, message: str, status_code: int = 422) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+    @classmethod
+    def too_many(cls, count: int, limit: int) -> RequestError:
+        return cls(f"{count} items in one request; the limit is {limit}: split the batch", 413)
+
+
+def validation_message(exc: ValidationError) -> str:
+    """One line a person can act on: ``completion: Field required; answer: ...``."""
+    parts = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in error["loc"]) or "item"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)
+
+
+def validate_params(params: dict[str, dict[str, Any]]) -> dict[str, BaseModel]:
+    """Parameters are checked once per request, so a typo fails loudly instead of per item."""
+    known = known_rewards()
+    validated: dict[str, BaseModel] = {}
+    for name, values in params.items():
+        if name not in known:
+            raise RequestError(
+                f"options.params names unknown reward {name!r}; known: {sorted(known)}"
+            )
+        model = known[name]
+        try:
+            validated[name] = model.model_validate(values)
+        except ValidationError as exc:
+            raise RequestError(f"options.params.{name}: {validation_message(exc)}") from exc
+    return validated
+
+
+def check_weights(weights: dict[str, float], where: str) -> None:
+    unknown = sorted(set(weights) - set(known_rewards()))
+    if unknown:
+        known = sorted(known_rewards())
+        raise RequestError(f"{where} names unknown rewards {unknown}; known: {known}")
+
+
+@dataclass
+class _Slot:
+    """One item's state while its batch is graded."""
+
+    index: int
+    raw_id: Any
+    item: Item | None = None
+    weights: dict[str, float] = field(default_factory=dict)
+    scores: dict[str, Score] = field(default_factory=dict)
+    error: ErrorInfo | None = None
+    seconds: float = 0.0
+
+
+class Scorer:
+    def __init__(self, accuracy: AccuracyGrader, max_completion_chars: int) -> None:
+        self._accuracy = accuracy
+        self._max_completion_chars = max_completion_chars
+
+    async def score(self, request: ScoreRequest, request_timeout_s: float) -> list[ItemResult]:
+        check_weights(request.rewards, "rewards")
+        params = validate_params(request.options.params)
+        slots = [self._admit(i, raw, request.rewards) for i, raw in enumerate(request.items)]
+        live = [s for s in slots if s.item is not None]
+        await self._grade_accuracy(live, request.options, params, request_timeout_s)
+        await asyncio.to_thread(_grade_item_rewards, live, params)
+        _grade_group_rewards(live, params)
+        return [_compose(slot, request.options.on_error) for slot in slots]
+
+    def _admit(self, index: int, raw: Any, default_weights: dict[str, float]) -> _Slot:
+        slot = _Slot(index=index, raw_id=raw.get("id") if isinstance(raw, dict) else None)
+        if not isinstance(raw, dict):
+            slot.error = ErrorInfo(type=ErrorType.invalid_item, message="an item must be an object")
+            return slot
+        try:
+            item = Item.model_validate(raw)
+        except ValidationError as exc:
+            slot.error = ErrorInfo(type=ErrorType.invalid_item, message=validation_message(exc))
+            return slot
+        if len(item.completion) > self._max_completion_chars:
+            slot.error = ErrorInfo(
+                type=ErrorType.invalid_item,
+                message=f"completion has {len(item.completion)} characters; "
+                f"the limit is {self._max_completion_chars}",
+            )
+            return slot
+        weights = item.rewards if item.rewards is not None else default_weights
+        unknown = sorted(set(weights) - set(known_rewards()))
+        if unknown:
+            slot.error = ErrorInfo(
+                type=ErrorType.unknown_reward,
+                message=f"item rewards name unknown rewards {unknown}",
+            )
+            return slot
+        slot.item, slot.weights = item, weights
+        return slot
+
+    async def _grade_accuracy(
+        self,
+        slots: Sequence[_Slot],
+        options: ScoreOptions,
+        params: dict[str, BaseModel],
+        request_timeout_s: float,
+    ) -> None:
+        needing = [
+            s for s in slots if ACCURACY in s.weights or CORRECTNESS_USERS & s.weights.keys()
+        ]
+
+        async def run(slot: _Slot) -> None:
+            assert slot.item is not None
+            started = time.perf_counter()
+            try:
+                score = await self._accuracy(slot.item, options, params)
+            except Exception as exc:  # a grader bug is that item's error, never a 500
+                if type(exc).__name__ == "SandboxBusy":
+                    raise
+                score = Score.undecided(ErrorType.internal_error, f"{type(exc).__name__}: {exc}")
+            _record(slot, ACCURACY, score, time.perf_counter() - started)
+
+        tasks = {asyncio.ensure_future(run(slot)): slot for slot in needing}
+        if not tasks:
+            return
+        done, pending = await asyncio.wait(tasks, timeout=request_timeout_s)
+        for task in pending:
+            task.cancel()
+            slot = tasks[task]
+            metrics.TIMEOUTS.labels(reward=ACCURACY).inc()
+            _record(
+                slot,
+                ACCURACY,
+                Score.undecided(ErrorType.timeout, "the request's grading deadline passed"),
+                request_timeout_s,
+            )
+        for task in done:
+            if (exc := task.exception()) is not None:
+                for other in pending:
+                    other.cancel()
+                raise exc
+
+
+def _record(slot: _Slot, name: str, score: Score, seconds: float) -> None:
+    slot.scores[name] = score
+    slot.seconds += seconds
+    metrics.ITEMS.labels(reward=name).inc()
+    metrics.GRADE_SECONDS.labels(reward=name).observe(seconds)
+    if score.error is not None:
+        metrics.ITEM_ERRORS.labels(reward=name, type=score.error.type.value).inc()
+
+
+def _safe(name: str, fn: Callable[..., Score], *args: Any) -> Score:
+    try:
+        return fn(*args)
+    except Exception as exc:  # a reward bug is that component's error, never the batch's
+        return Score.undecided(ErrorType.internal_error, f"{name}: {type(exc).__name__}: {exc}")
+
+
+def _correct(slot: _Slot) -> bool | None:
+    accuracy = slot.scores.get(ACCURACY)
+    if accuracy is None or accuracy.value is None:
+        return None
+    return accuracy.value >= 1.0
+
+
+def _grade_item_rewards(slots: Sequence[_Slot], params: dict[str, BaseModel]) -> None:
+    """The cheap rewards; runs in a thread so a large batch never stalls the event loop."""
+    for slot in slots:
+        assert slot.item is not None
+        for name in slot.weights:
+            spec = REWARDS.get(name)
+            if spec is None or spec.kind == "group":
+                continue
+            started = time.perf_counter()
+            p = params.get(name) or spec.params()
+            if spec.kind == "item":
+                score = _safe(name, spec.fn, slot.item, p)
+            else:
+                score = _safe(name, spec.fn, slot.item, p, _correct(slot))
+            _record(slot, name, score, time.perf_counter() - started)
+
+
+def _grade_group_rewards(slots: Sequence[_Slot], params: dict[str, BaseModel]) -> None:
+    """Group rewards see every item of their prompt group; items without a group id form one
+    group per request, as open-r1 computes them over the batch."""
+    for spec in (s for s in REWARDS.values() if s.kind == "group"):
+        groups: dict[Any, list[_Slot]] = defaultdict(list)
+        for slot in slots:
+            if spec.name in slot.weights:
+                assert slot.item is not None
+                groups[slot.item.group_id].append(slot)
+        p = params.get(spec.name) or spec.params()
+        for members in groups.values():
+            started = time.perf_counter()
+            items = [m.item for m in members]
+            correct = [_correct(m) for m in members]
+            try:
+                scores = spec.fn(items, correct, p)
+            except Exception as exc:
+                message = f"{spec.name}: {type(exc).__name__}: {exc}"
+                scores = [Score.undecided(ErrorType.internal_error, message) for _ in members]
+            share = (time.perf_counter() - started) / len(members)
+            for member, score in zip(members, scores, strict=True):
+                _record(member, spec.name, score, share)
+
+
+def _error_info(error: ScoreError) -> ErrorInfo:
+    return ErrorInfo(type=error.type.value, message=error.message)
+
+
+def _compose(slot: _Slot, on_error: str) -> ItemResult:
+    """reward = sum(weight * score); an undecided component makes it null unless on_error=zero."""
+    elapsed_ms = round(slot.seconds * 1000, 3)
+    if slot.item is None:
+        return ItemResult(
+            index=slot.index,
+            id=_echo_id(slot.raw_id),
+            reward=None,
+            error=slot.error,
+            elapsed_ms=elapsed_ms,
+        )
+    components: dict[str, Component] = {}
+    total: float | None = 0.0
+    first_error: ErrorInfo | None = None
+    for name, weight in slot.weights.items():
+        score = slot.scores[name]
+        error = _error_info(score.error) if score.error else None
+        components[name] = Component(
+            score=score.value, weight=weight, detail=score.detail, error=error
+        )
+        if score.value is None:
+            first_error = first_error or error
+            if on_error == "null":
+                total = None
+        elif total is not None:
+            total += weight * score.value
+    return ItemResult(
+        index=slot.index,
+        id=slot.item.id,
+        reward=total,
+        components=components,
+        error=first_error,
+        elapsed_ms=elapsed_ms,
+    )
+
+
+def _echo_id(raw_id: Any) -> str | int | None:
+    return raw_id if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else None

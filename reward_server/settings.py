@@ -1,0 +1,69 @@
+"""Every setting of the server, read from env vars (``VR_*``) or a YAML/JSON config file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VR_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = Field(1, ge=1, description="uvicorn worker processes")
+    log_level: str = "info"
+    log_format: Literal["json", "text"] = "text"
+
+    grader_workers: int = Field(
+        default_factory=_default_workers, ge=1, description="math grading processes"
+    )
+    math_timeout_s: float = Field(5.0, gt=0, le=120, description="per-item math deadline")
+    request_timeout_s: float = Field(
+        300.0, gt=0, description="a request's grading stops here; unfinished items get timeouts"
+    )
+    cache_size: int = Field(200_000, ge=0, description="verdicts kept per cache (0: no cache)")
+
+    max_items: int = Field(16_384, ge=1, description="items per request (more: 413)")
+    max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="request body (413)")
+    max_completion_chars: int = Field(
+        1_000_000, ge=1, description="longer completions get an item error"
+    )
+
+    default_rewards: dict[str, float] = Field(
+        default_factory=lambda: {"accuracy": 1.0},
+        description="weights when a request names none (also the OpenRLHF endpoint's)",
+    )
+
+    sandbox_enabled: bool = Field(True, description="start the code sandbox pool")
+
+    api_keys: list[str] = Field(default_factory=list, description="Bearer keys; empty: no auth")
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Config file values, overridden by env vars, overridden by explicit arguments."""
+    file_values: dict[str, Any] = {}
+    if config_file is not None:
+        file_values = yaml.safe_load(config_file.read_text()) or {}
+    env_values = Settings().model_dump(exclude_unset=True)
+    return Settings(
+        **{**file_values, **env_values, **{k: v for k, v in overrides.items() if v is not None}}
+    )
+
+
+CONFIG_ENV = "VR_CONFIG"
+
+
+def settings_from_env() -> Settings:
+    """What a uvicorn worker process uses: ``VR_CONFIG`` names the file, ``VR_*`` override it."""
+    path = os.environ.get(CONFIG_ENV)
+    return load_settings(Path(path) if path else None)
