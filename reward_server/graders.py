@@ -27,7 +27,8 @@ class Graders:
         self.sandbox: Any = None
 
     async def start(self) -> None:
-        """Start what takes time (the sandbox pool); math workers start on first use."""
+        """Start what takes time, so that /readyz turns green only when grading is fast."""
+        await self.workers.start()
 
     async def close(self) -> None:
         self.workers.close()

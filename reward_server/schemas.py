@@ -69,9 +69,9 @@ class ScoreOptions(BaseModel):
     )
 
 
-# Items stay raw dicts at the request boundary so that each one is validated on its own;
+# Items stay raw JSON values at the request boundary so that each one is validated on its own;
 # the OpenAPI document still shows the Item schema.
-RawItem = Annotated[dict[str, Any], WithJsonSchema({"$ref": "#/components/schemas/Item"})]
+RawItem = Annotated[Any, WithJsonSchema({"$ref": "#/components/schemas/Item"})]
 
 
 class ScoreRequest(BaseModel):

@@ -3,7 +3,8 @@
 A grader that hangs must cost its item one deadline, never the server. pebble's
 ``ProcessPool`` kills and replaces a worker whose task runs past its timeout, which a
 thread or ``concurrent.futures`` pool cannot do. Workers are forked from a forkserver that
-has already imported math-verify, so a replacement is ready in milliseconds.
+has already imported math-verify and parsed a set of typical answers, so a replacement
+is ready, and warm, in milliseconds.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from reward_server import metrics
 
 log = logging.getLogger(__name__)
 
-_PRELOAD = ["reward_server.rewards.math_check"]
+_PRELOAD = ["reward_server.rewards.math_warm"]
 
 
 class WorkerTimeout(Exception):
@@ -32,10 +33,8 @@ class WorkerCrashed(Exception):
     """The worker process died while grading (segfault, OOM kill, ...)."""
 
 
-def _initialize_worker() -> None:
-    from reward_server.rewards.math_check import warm_up
-
-    warm_up()
+def _ready() -> bool:
+    return True
 
 
 class WorkerPool:
@@ -48,9 +47,12 @@ class WorkerPool:
         self._pool = ProcessPool(
             max_workers=workers,
             max_tasks=max_tasks_per_worker,
-            initializer=_initialize_worker,
             context=context,
         )
+
+    async def start(self) -> None:
+        """Start the forkserver and every worker now, not on the first request."""
+        await asyncio.gather(*(self.run(_ready, timeout_s=120) for _ in range(self._workers)))
 
     @property
     def alive(self) -> bool:

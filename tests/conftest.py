@@ -33,8 +33,19 @@ def start_server(env: dict[str, str] | None = None, ready_path: str = "/healthz"
     port = free_port()
     full_env = {**os.environ, "VR_SANDBOX_ENABLED": "false", **(env or {})}
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "reward_server.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "reward_server.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         env=full_env,
     )
     url = f"http://127.0.0.1:{port}"
@@ -63,8 +74,14 @@ def stop_server(server: Server) -> None:
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
     """The service with math, format, language and shaping rewards (no sandbox)."""
-    srv = start_server({"VR_MATH_TIMEOUT_S": "2", "VR_MAX_ITEMS": "2000",
-                        "VR_MAX_BODY_BYTES": str(8 * 1024 * 1024)}, ready_path="/readyz")
+    srv = start_server(
+        {
+            "VR_MATH_TIMEOUT_S": "2",
+            "VR_MAX_ITEMS": "2000",
+            "VR_MAX_BODY_BYTES": str(8 * 1024 * 1024),
+        },
+        ready_path="/readyz",
+    )
     yield srv
     stop_server(srv)
 

@@ -24,8 +24,9 @@ def split_completion(completion: str, think_prefilled: bool = False) -> Parts:
 
     With ``think_prefilled`` the chat template already emitted ``<think>``, so the completion
     starts inside the reasoning; a ``</think>`` with no ``<think>`` is read the same way,
-    since that is what such output looks like when the flag was forgotten. A think block that never closes leaves an empty answer:
-    the model ran out of budget while thinking, and nothing it wrote counts as an answer.
+    since that is what such output looks like when the flag was forgotten. A think block
+    that never closes leaves an empty answer: the model ran out of budget while thinking,
+    and nothing it wrote counts as an answer.
     """
     text = completion
     if not think_prefilled:

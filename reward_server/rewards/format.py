@@ -71,8 +71,8 @@ def format_problem(completion: str, think_prefilled: bool, require_answer_tags: 
             return "multiple_think_blocks"
         body_start = 0
     else:
-        if n_open == 0:
-            return "no_think_block"
+        if n_open == 0:  # a lone </think>: the template opened the block, or nobody did
+            return "no_think_open" if n_close else "no_think_block"
         if n_open > 1:
             return "multiple_think_blocks"
         if not text.startswith(THINK_OPEN):
@@ -83,14 +83,12 @@ def format_problem(completion: str, think_prefilled: bool, require_answer_tags: 
     if n_close > 1:
         return "multiple_think_blocks"
     end = text.find(THINK_CLOSE)
-    if not text[body_start:end].strip():
+    reasoning = text[body_start:end]
+    if not reasoning.strip():
         return "empty_reasoning"
-    rest = text[end + len(THINK_CLOSE) :]
-    if rest.count(ANSWER_OPEN) != text.count(ANSWER_OPEN) or rest.count(
-        ANSWER_CLOSE
-    ) != text.count(ANSWER_CLOSE):
+    if ANSWER_OPEN in reasoning or ANSWER_CLOSE in reasoning:
         return "answer_tag_in_reasoning"
-    return _answer_problem(rest, require_answer_tags)
+    return _answer_problem(text[end + len(THINK_CLOSE) :], require_answer_tags)
 
 
 @register("format", kind="item", params=FormatParams)
@@ -117,7 +115,7 @@ def format_reward(item: Item, params: FormatParams) -> Score:
 
 @register("tags", kind="item", params=NoParams)
 def tags_reward(item: Item, params: NoParams) -> Score:
-    """0.25 for each of `<think>\\n`, `\\n</think>\\n`, `\\n<answer>\\n`, `\\n</answer>` present once.
+    """0.25 per tag string open-r1 counts (`<think>\\n`, `\\n</think>\\n`, ...) present once.
 
     open-r1's ``tag_count_reward``: a dense signal that teaches the layout before
     ``format`` (all or nothing) starts paying. A tag seen twice earns nothing, so repeating

@@ -5,7 +5,8 @@ references, else 0; null when it cannot be decided (no parseable reference, dead
 worker crashed). Only the text after ``</think>`` is searched when a think block exists,
 and a think block that never closes scores 0: the model never answered.
 
-Extraction happens here, in the server (cheap string work); parsing and comparison run in
+Extraction happens here, in the server (cheap string work), and so does the comparison of
+plain numbers (``math_fast``); parsing and comparison run in
 killable worker processes (``reward_server.workers``), and verdicts are cached by
 (normalized answer, references) because a GRPO group shares a handful of answers.
 """
@@ -25,6 +26,7 @@ from reward_server.rewards.math_extract import (
     choice_letter_in,
     extract_final_answer,
 )
+from reward_server.rewards.math_fast import quick_verdict
 from reward_server.schemas import Item
 from reward_server.workers import WorkerCrashed, WorkerPool, WorkerTimeout
 
@@ -76,6 +78,13 @@ class MathGrader:
             given = choice_letter_in(extracted.text or answer_part[-300:])
             correct = given is not None and given in letters
             return Score(float(correct), {**detail, "reason": "choice", "letter": given})
+
+        if extracted.text is not None and (quick := quick_verdict(extracted.text, references)):
+            correct, matched = quick
+            detail.update(reason="equivalent" if correct else "not_equivalent", fast_path=True)
+            if matched is not None:
+                detail["matched_reference"] = matched
+            return Score(float(correct), detail)
 
         key = (
             cache_key_text(extracted.text) if extracted.text is not None else ("raw", answer_part),

@@ -9,18 +9,23 @@ loop. Nothing parsed here is ever printed: ``str()`` of a power tower evaluates 
 from __future__ import annotations
 
 import logging
+import math
 from functools import lru_cache
 from typing import Any
 
 from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
 from math_verify.errors import TimeoutException
-from sympy import And, Or, Set
+from sympy import And, Expr, Or, Set
 from sympy.core.relational import Relational
 
 logging.getLogger("math_verify").setLevel(logging.ERROR)
 
 _LATEX = LatexExtractionConfig(boxed_match_priority=0)
 _EXTRACTION = (_LATEX, ExprExtractionConfig())
+
+
+# Relative gap beyond which two constants cannot be equal under math-verify's rounding.
+_DIFFERENCE = 1e-4
 
 
 class GradeTimeout(Exception):
@@ -72,8 +77,30 @@ def _as_set(expr: Any) -> Any:
     return None
 
 
+def _clearly_different_numbers(gold: Any, pred: Any) -> bool:
+    """Two constants whose values differ well beyond math-verify's rounding are not equal.
+
+    Saves sympy's ``simplify`` (tens of milliseconds) on the most common wrong answer: a
+    different number. Anything with a variable, a set, a matrix or a non-finite value is left
+    to math-verify.
+    """
+    if not (isinstance(gold, Expr) and isinstance(pred, Expr)):
+        return False
+    if gold.free_symbols or pred.free_symbols:
+        return False
+    try:
+        expected, given = complex(gold.evalf(30)), complex(pred.evalf(30))
+    except Exception:
+        return False
+    if not all(math.isfinite(x) for x in (expected.real, expected.imag, given.real, given.imag)):
+        return False
+    return abs(expected - given) > _DIFFERENCE * max(1.0, abs(expected))
+
+
 def _equivalent(gold: Any, pred: Any, timeout_s: int) -> bool:
     try:
+        if _clearly_different_numbers(gold, pred):
+            return False
         if verify(gold, pred, timeout_seconds=timeout_s, raise_on_error=True):
             return True
         if isinstance(gold, Set) and (pred_set := _as_set(pred)) is not None:
@@ -116,6 +143,37 @@ def check_answer(
         return {"correct": None, "reason": "timeout", "matched": None, "message": str(exc)}
 
 
+# Answers of the shapes datasets hold. The LaTeX grammar builds its prediction tables lazily,
+# so the first parse of each shape is several times slower than the next one.
+_WARM_UP_ANSWERS = (
+    ("\\frac{1}{2}", "0.5"),
+    ("3\\sqrt{13}", "\\sqrt{117}"),
+    ("(3, -1)", "(3,-1)"),
+    ("[-2, 7]", "-2 \\le x \\le 7"),
+    ("(-\\infty, 2) \\cup (3, \\infty)", "x<2"),
+    ("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix} 1/3 \\\\ -2 \\end{pmatrix}"),
+    ("76^\\circ", "76"),
+    ("\\text{Evelyn}", "Evelyn"),
+    ("6+9i", "9i+6"),
+    ("\\frac{\\pi}{3}", "60^\\circ"),
+    ("2516_8", "1358"),
+    ("x^2+2x+1", "(x+1)^2"),
+    ("y = 2x + 3", "2x+3"),
+    ("\\$32.50", "32.5"),
+    ("10\\%", "0.1"),
+    ("-2,1", "1, -2"),
+    ("\\{1, 2\\}", "\\{2, 1\\}"),
+    ("\\dfrac{\\sqrt{3}}{2}", "\\frac{1}{2}\\sqrt 3"),
+    ("e^{i\\pi}", "-1"),
+    ("\\log_2 8", "3"),
+)
+
+
 def warm_up() -> None:
-    """Pay the grammar and sympy import costs before the first real item arrives."""
-    check_answer("\\frac{1}{2}", "", ("0.5",), 5)
+    """Pay the grammar's and sympy's first-use costs before the first real item arrives.
+
+    Called at import in the forkserver (see ``reward_server.workers``), so every worker,
+    including a replacement for a killed one, starts warm.
+    """
+    for reference, prediction in _WARM_UP_ANSWERS:
+        check_answer(prediction, "", (reference,), 5)

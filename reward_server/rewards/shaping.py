@@ -43,7 +43,7 @@ def length_reward(items: list[Item], correct: list[bool | None], params: NoParam
     lo, hi = min(lengths), max(lengths)
     unit = "tokens" if use_tokens else "chars"
     scores: list[Score] = []
-    for n, ok in zip(lengths, correct):
+    for n, ok in zip(lengths, correct, strict=True):
         if ok is None:
             scores.append(_needs_verdict("length"))
             continue
@@ -143,7 +143,7 @@ def repetition_reward(item: Item, params: RepetitionParams) -> Score:
     total = len(words) - n + 1
     if total <= 0:
         return Score(0.0, {"ngrams": 0, "unique": 0})
-    unique = len(set(zip(*(words[i:] for i in range(n)))))
+    unique = len(set(zip(*(words[i:] for i in range(n)), strict=False)))
     value = (1.0 - unique / total) * params.max_penalty + 0.0  # + 0.0: no -0.0 in JSON
     return Score(value, {"ngrams": total, "unique": unique})
 

@@ -1,0 +1,76 @@
+"""Deciding plain-number answers without sympy.
+
+Most references in math datasets are integers, decimals or simple fractions, and so are
+most wrong answers; a right answer is often the reference verbatim. Comparing those as
+exact rationals or spellings takes microseconds in the event loop,
+where a latex2sympy parse costs milliseconds in a worker. Anything else (units, percents,
+expressions, lists, numbers within rounding distance of each other) returns None and goes
+to math-verify, so the fast path can only agree with it, never overrule it.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)")
+# \frac{12}{5}, or single digits without braces (\frac12); never \frac123, which is ambiguous.
+_FRACTION = re.compile(
+    r"([-+]?)\\[dt]?frac(?:\{\s*(\d{1,9})\s*\}|(\d))(?:\{\s*(\d{1,9})\s*\}|(\d))"
+)
+_SLASH = re.compile(r"([-+]?\d{1,9})\s*/\s*(\d{1,9})")
+_STRIP = ("$", "\\!", "\\,", "\\ ", "\\left", "\\right", "{", "}")
+# Differences this small are math-verify's call: it rounds floats before comparing.
+_ROUNDING_WINDOW = Fraction(1, 10**5)
+
+
+def as_rational(text: str) -> Fraction | None:
+    """``"-3"``, ``"0.25"``, ``"\\frac{1}{4}"``, ``"1/4"`` as exact rationals; else None."""
+    candidate = text.strip().rstrip(".").strip()
+    if len(candidate) > 40:
+        return None
+    if (match := _FRACTION.fullmatch(candidate)) is not None:
+        sign, num_braced, num_digit, den_braced, den_digit = match.groups()
+        num, den = num_braced or num_digit, den_braced or den_digit
+        return None if int(den) == 0 else Fraction(int(num), int(den)) * (-1 if sign == "-" else 1)
+    for token in _STRIP:
+        candidate = candidate.replace(token, "")
+    candidate = candidate.strip()
+    if _NUMBER.fullmatch(candidate):
+        return Fraction(candidate)
+    if (match := _SLASH.fullmatch(candidate)) is not None:
+        num, den = match.groups()
+        return None if int(den) == 0 else Fraction(int(num), int(den))
+    return None
+
+
+def _spelling(text: str) -> str:
+    """The same answer written with different spacing or fraction commands reads the same."""
+    text = text.strip().rstrip(".").strip("$ ")
+    for token in ("\\left", "\\right", "\\!", "\\,", "\\;", "\\ ", " "):
+        text = text.replace(token, "")
+    return text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+
+
+def quick_verdict(candidate: str, references: tuple[str, ...]) -> tuple[bool, int | None] | None:
+    """(correct, matched reference index) when the answer is a reference verbatim or every
+    number involved is plain, else None."""
+    spelled = _spelling(candidate)
+    for index, reference in enumerate(references):
+        if spelled and spelled == _spelling(reference):
+            return True, index
+    given = as_rational(candidate)
+    if given is None:
+        return None
+    decided_wrong = True
+    for index, reference in enumerate(references):
+        expected = as_rational(reference)
+        if expected is None:
+            decided_wrong = False
+            continue
+        if given == expected:
+            return True, index
+        scale = max(abs(expected), Fraction(1))
+        if abs(given - expected) <= _ROUNDING_WINDOW * scale:
+            decided_wrong = False
+    return (False, None) if decided_wrong else None
