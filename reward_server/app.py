@@ -8,15 +8,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from reward_server import __version__, metrics
+from reward_server.auth import require_api_key
 from reward_server.compat.openrlhf import parse_weights, to_openrlhf_response, to_score_request
 from reward_server.graders import Graders
 from reward_server.limits import BodySizeLimit
+from reward_server.observability import RequestId, setup_logging
 from reward_server.schemas import (
     Item,
     ItemResult,
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or settings_from_env()
+    setup_logging(settings.log_level, settings.log_format)
+    protected = [Depends(require_api_key)]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     _document_item_schema(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestId)
     _install_error_handlers(app)
 
     async def grade(request: Request, body: ScoreRequest, endpoint: str) -> list[ItemResult]:
@@ -65,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             scorer: Scorer = request.app.state.scorer
             return await scorer.score(body, settings.request_timeout_s)
 
-    @app.post("/score", response_model=ScoreResponse, tags=["rewards"])
+    @app.post("/score", response_model=ScoreResponse, tags=["rewards"], dependencies=protected)
     async def score(request: Request, body: ScoreRequest) -> ScoreResponse:
         """Grade a batch: one result per item, in order."""
         started = time.perf_counter()
@@ -79,7 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return to_openrlhf_response(results)
 
     for path in ("/openrlhf", "/get_reward"):
-        app.post(path, response_model=OpenRLHFResponse, tags=["compat"])(openrlhf)
+        app.post(path, response_model=OpenRLHFResponse, tags=["compat"], dependencies=protected)(
+            openrlhf
+        )
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
@@ -93,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ready = all(bool(v) for v in checks.values())
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
-    @app.get("/metrics", tags=["ops"])
+    @app.get("/metrics", tags=["ops"], dependencies=protected if settings.protect_metrics else [])
     async def prometheus() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

@@ -50,7 +50,7 @@ def serve(
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level,
-        timeout_graceful_shutdown=30,
+        timeout_graceful_shutdown=int(settings.graceful_shutdown_s),
     )
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _default_workers() -> int:
@@ -46,7 +47,23 @@ class Settings(BaseSettings):
 
     sandbox_enabled: bool = Field(True, description="start the code sandbox pool")
 
-    api_keys: list[str] = Field(default_factory=list, description="Bearer keys; empty: no auth")
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Bearer keys, comma-separated in env; empty: no auth"
+    )
+    protect_metrics: bool = Field(False, description="/metrics needs a key too")
+    graceful_shutdown_s: float = Field(
+        30.0, ge=0, description="SIGTERM: in-flight requests get this long to finish"
+    )
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [key.strip() for key in text.split(",") if key.strip()]
+        return value
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

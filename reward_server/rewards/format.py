@@ -49,11 +49,11 @@ def _answer_problem(rest: str, require_answer_tags: bool) -> str | None:
     if n_open != n_close:
         return "unbalanced_answer_tags"
     rest = rest.strip()
+    close = rest.find(ANSWER_CLOSE)
+    if close < rest.find(ANSWER_OPEN):
+        return "unbalanced_answer_tags"
     if not rest.startswith(ANSWER_OPEN):
         return "text_before_answer"
-    close = rest.find(ANSWER_CLOSE)
-    if close < len(ANSWER_OPEN):
-        return "unbalanced_answer_tags"
     if rest[close + len(ANSWER_CLOSE) :].strip():
         return "text_after_answer"
     if not rest[len(ANSWER_OPEN) : close].strip():

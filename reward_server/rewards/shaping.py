@@ -37,7 +37,7 @@ def length_reward(items: list[Item], correct: list[bool | None], params: NoParam
     (``missing_reference``); its length still counts in the group's min and max.
     """
     use_tokens = all(it.completion_tokens is not None for it in items)
-    lengths = [it.completion_tokens if use_tokens else len(it.completion) for it in items]
+    lengths = [item_length(it) if use_tokens else len(it.completion) for it in items]
     if not lengths:
         return []
     lo, hi = min(lengths), max(lengths)
@@ -116,7 +116,7 @@ def overlong_reward(item: Item, params: OverlongParams) -> Score:
     if n <= limit - buf:
         value = 0.0
     elif n <= limit:
-        value = ((limit - buf) - n) / buf
+        value = max(-1.0, ((limit - buf) - n) / buf)  # float rounding must not pass -1
     else:
         value = -1.0
     return Score(value, {"length": n, "max_tokens": limit, "buffer": buf})
