@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -43,6 +44,9 @@ def serve(
             os.environ[f"VR_{key.upper()}"] = (
                 json.dumps(value) if isinstance(value, bool) else str(value)
             )
+    if settings.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Each worker process counts on its own; /metrics sums them from this folder.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="vr-metrics-")
     uvicorn.run(
         "reward_server.app:create_app",
         factory=True,

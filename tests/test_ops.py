@@ -109,3 +109,38 @@ def _wait_ready(url: str) -> None:
             pass
         time.sleep(0.2)
     raise RuntimeError("server not ready")
+
+
+def test_several_workers_share_metrics() -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "reward_server.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--grader-workers",
+            "1",
+            "--no-sandbox",
+        ],
+        env={k: v for k, v in _env().items() if k != "PROMETHEUS_MULTIPROC_DIR"},
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_ready(url)
+        body = {"items": [{"completion": "\\boxed{1}", "answer": "1"}] * 3}
+        with httpx.Client(base_url=url, timeout=60) as http:
+            for _ in range(6):  # new connections: both workers get some
+                assert httpx.post(f"{url}/score", json=body, timeout=60).status_code == 200
+            text = http.get("/metrics").text
+        line = next(
+            x for x in text.splitlines() if x.startswith('vr_items_total{reward="accuracy"}')
+        )
+        assert float(line.split()[-1]) == 18.0
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
