@@ -24,7 +24,7 @@ from reward_server import __version__, metrics
 from reward_server.auth import require_api_key
 from reward_server.compat.openrlhf import parse_weights, to_openrlhf_response, to_score_request
 from reward_server.graders import Graders
-from reward_server.limits import BodySizeLimit
+from reward_server.limits import BodyLimits
 from reward_server.observability import RequestId, setup_logging
 from reward_server.schemas import (
     Item,
@@ -51,7 +51,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await graders.start()
         app.state.graders = graders
         app.state.sandbox = graders.sandbox
-        app.state.scorer = Scorer(graders.accuracy, settings.max_completion_chars)
+        app.state.scorer = Scorer(
+            graders.accuracy, settings.max_completion_chars, settings.max_pending_items
+        )
         try:
             yield
         finally:
@@ -65,7 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     _document_item_schema(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimits, max_bytes=settings.max_body_bytes, timeout_s=settings.body_timeout_s
+    )
     app.add_middleware(RequestId)
     _install_error_handlers(app)
 
@@ -152,7 +156,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestError)
     async def unusable_request(_: Request, exc: RequestError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
+        headers = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s else None
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

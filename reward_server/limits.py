@@ -1,19 +1,26 @@
-"""Request body size limit as pure ASGI middleware, so oversized bodies are never buffered."""
+"""Request body limits as pure ASGI middleware: size (413) and arrival time (408).
+
+Enforced while the body streams in, so an oversized body is never buffered whole and a
+client trickling bytes cannot hold a connection for ever.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class BodySizeLimit:
-    """Answer 413 once a body passes ``max_bytes``, whether or not Content-Length is sent."""
+class BodyLimits:
+    """413 once a body passes ``max_bytes`` (with or without Content-Length); 408 when the
+    whole body has not arrived within ``timeout_s``."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout_s = timeout_s
 
     def _message(self) -> str:
         return (
@@ -30,15 +37,27 @@ class BodySizeLimit:
                 await self._reject(send)
                 return
         received = 0
+        body_done = False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout_s
 
         async def limited_receive() -> Message:
             # Raised while the route reads its body: FastAPI passes HTTPException through.
-            nonlocal received
-            message = await receive()
+            nonlocal received, body_done
+            if body_done:  # later reads only wait for a disconnect: no deadline there
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                raise HTTPException(
+                    status_code=408,
+                    detail=f"request body did not arrive within {self.timeout_s:g} s",
+                ) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     raise HTTPException(status_code=413, detail=self._message())
+                body_done = not message.get("more_body", False)
             return message
 
         await self.app(scope, limited_receive, send)

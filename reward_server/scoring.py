@@ -35,9 +35,12 @@ AccuracyGrader = Callable[[Item, ScoreOptions, dict[str, BaseModel]], Awaitable[
 class RequestError(ValueError):
     """The request as a whole is unusable (unknown reward, bad parameters, too many items)."""
 
-    def __init__(self, message: str, status_code: int = 422) -> None:
+    def __init__(
+        self, message: str, status_code: int = 422, retry_after_s: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
+        self.retry_after_s = retry_after_s
 
     @classmethod
     def too_many(cls, count: int, limit: int) -> RequestError:
@@ -91,19 +94,39 @@ class _Slot:
 
 
 class Scorer:
-    def __init__(self, accuracy: AccuracyGrader, max_completion_chars: int) -> None:
+    def __init__(
+        self, accuracy: AccuracyGrader, max_completion_chars: int, max_pending_items: int
+    ) -> None:
         self._accuracy = accuracy
         self._max_completion_chars = max_completion_chars
+        self._max_pending_items = max_pending_items
+        self._pending_items = 0
+
+    @property
+    def pending_items(self) -> int:
+        return self._pending_items
 
     async def score(self, request: ScoreRequest, request_timeout_s: float) -> list[ItemResult]:
         check_weights(request.rewards, "rewards")
         params = validate_params(request.options.params)
-        slots = [self._admit(i, raw, request.rewards) for i, raw in enumerate(request.items)]
-        live = [s for s in slots if s.item is not None]
-        await self._grade_accuracy(live, request.options, params, request_timeout_s)
-        await asyncio.to_thread(_grade_item_rewards, live, params)
-        _grade_group_rewards(live, params)
-        return [_compose(slot, request.options.on_error) for slot in slots]
+        count = len(request.items)
+        if self._pending_items and self._pending_items + count > self._max_pending_items:
+            # Past this backlog a client would wait longer than it should: it hears so now.
+            raise RequestError(
+                f"server busy: {self._pending_items} items are being graded; retry shortly",
+                status_code=429,
+                retry_after_s=1,
+            )
+        self._pending_items += count
+        try:
+            slots = [self._admit(i, raw, request.rewards) for i, raw in enumerate(request.items)]
+            live = [s for s in slots if s.item is not None]
+            await self._grade_accuracy(live, request.options, params, request_timeout_s)
+            await asyncio.to_thread(_grade_item_rewards, live, params)
+            _grade_group_rewards(live, params)
+            return [_compose(slot, request.options.on_error) for slot in slots]
+        finally:
+            self._pending_items -= count
 
     def _admit(self, index: int, raw: Any, default_weights: dict[str, float]) -> _Slot:
         slot = _Slot(index=index, raw_id=raw.get("id") if isinstance(raw, dict) else None)

@@ -36,6 +36,12 @@ class Settings(BaseSettings):
 
     max_items: int = Field(16_384, ge=1, description="items per request (more: 413)")
     max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="request body (413)")
+    max_pending_items: int = Field(
+        65_536, ge=1, description="items in grading at once; past it, new requests get 429"
+    )
+    body_timeout_s: float = Field(
+        30.0, gt=0, description="a request body that takes longer to arrive gets 408"
+    )
     max_completion_chars: int = Field(
         1_000_000, ge=1, description="longer completions get an item error"
     )

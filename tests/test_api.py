@@ -189,3 +189,61 @@ def test_openrlhf_endpoint(http: httpx.Client) -> None:
     assert payload["extra_logs"]["undecided"] == [0.0, 0.0, 1.0]
     mismatched = http.post("/get_reward", json={"query": ["a"], "prompts": ["a", "b"]})
     assert mismatched.status_code == 422
+
+
+def test_slow_body_gets_408() -> None:
+    import socket
+    import time as _time
+
+    from tests.conftest import start_server, stop_server
+
+    server = start_server({"VR_BODY_TIMEOUT_S": "1"})
+    try:
+        host, port = server.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(
+                b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 1000\r\n\r\n{"items": ['
+            )
+            _time.sleep(2)
+            reply = sock.recv(4096).decode()
+        assert reply.startswith("HTTP/1.1 408"), reply
+        with server.client() as http:  # the server is fine afterwards
+            assert http.get("/healthz").status_code == 200
+    finally:
+        stop_server(server)
+
+
+def test_backlog_answers_429_with_retry_after() -> None:
+    import threading
+
+    from tests.conftest import start_server, stop_server
+
+    server = start_server({"VR_MAX_PENDING_ITEMS": "4", "VR_GRADER_WORKERS": "1"})
+    try:
+        slow = {
+            "items": [{"completion": "\\boxed{9^{9^{9^{9}}}}", "answer": "1"}] * 3,
+            "options": {"timeout_s": 2},
+        }
+        background = threading.Thread(
+            target=lambda: httpx.post(f"{server.url}/score", json=slow, timeout=60)
+        )
+        background.start()
+        _wait_for_pending(server.url)
+        busy = httpx.post(f"{server.url}/score", json={"items": [{"completion": "x"}] * 2})
+        background.join()
+        assert busy.status_code == 429 and busy.headers["retry-after"] == "1"
+        assert "busy" in busy.json()["detail"]
+    finally:
+        stop_server(server)
+
+
+def _wait_for_pending(url: str) -> None:
+    import time as _time
+
+    deadline = _time.monotonic() + 10
+    while _time.monotonic() < deadline:
+        text = httpx.get(f"{url}/metrics").text
+        if 'vr_request_items_total{endpoint="score"} 3.0' in text:
+            return
+        _time.sleep(0.05)
