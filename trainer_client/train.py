@@ -1,0 +1,341 @@
+"""The GRPO loop: collect -> (old/ref log-probs) -> advantages -> clipped update -> sync weights.
+
+Each arrow is a function from another module; this one wires them together, keeps time and
+writes metrics and checkpoints. One step::
+
+    rollouts = collector.collect(step)          # groups generated, rewards in flight
+    batches  = build_micro_batches(rollouts)    # [n, P + T] tensors
+    old/ref  = fill_logprobs(...)               # while the last groups are still being graded
+    for _ in range(num_iterations):
+        policy_update(batches, LazyAdvantages)  # each micro-batch waits only for its groups
+    backend.update_weights(model)               # vLLM: push weights in buckets
+
+Multi-GPU runs go through ``accelerate launch`` (DDP, FSDP or DeepSpeed configs); each process
+samples its own prompts, so groups never straddle processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from trainer_client.checkpoint import LoopState, load_state, resolve_resume, save_checkpoint
+from trainer_client.collect import Collector, PendingGroup, Scorer, StepRollouts, Timer
+from trainer_client.config import GRPOConfig
+from trainer_client.data import PromptSampler, load_jsonl, render_prompt
+from trainer_client.metrics import MetricsLogger, Progress
+from trainer_client.rollout import RolloutBackend, SamplingSpec, TransformersBackend, VLLMBackend
+from trainer_client.update import (
+    LazyAdvantages,
+    build_micro_batches,
+    fill_logprobs,
+    policy_update,
+    step_normalizer,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainResult:
+    history: list[dict[str, float]] = field(default_factory=list)
+    output_dir: Path = Path(".")
+    final_checkpoint: Path | None = None
+
+
+def rollout_metrics(
+    generated: Sequence[PendingGroup], train: Sequence[PendingGroup], reward_names: Sequence[str]
+) -> dict[str, float]:
+    """TRL-named reward and length statistics over everything sampled this step."""
+    results = [r for p in generated for r in p.results()]
+    rewards = torch.tensor([math.nan if r.reward is None else r.reward for r in results])  # [M]
+    valid = rewards[~torch.isnan(rewards)]  # [m]
+    out: dict[str, float] = {
+        "reward": float(valid.mean()) if valid.numel() else math.nan,
+        "reward_std": float(valid.std(unbiased=False)) if valid.numel() else math.nan,
+        "reward_null_frac": 1.0 - valid.numel() / max(1, rewards.numel()),
+    }
+    for name in reward_names:
+        scores = [s for r in results if (s := r.component_score(name)) is not None]
+        if scores:
+            t = torch.tensor(scores)
+            out[f"rewards/{name}/mean"] = float(t.mean())
+            out[f"rewards/{name}/std"] = float(t.std(unbiased=False))
+    zero_std = [bool(torch.nan_to_num(p.rewards(), nan=0.0).std() == 0) for p in generated]
+    out["frac_reward_zero_std"] = sum(zero_std) / max(1, len(zero_std))
+    lengths = torch.tensor([len(c) for p in generated for c in p.group.completion_ids]).float()
+    truncated = torch.tensor([t for p in generated for t in p.group.truncated])
+    out["completions/mean_length"] = float(lengths.mean())
+    out["completions/min_length"] = float(lengths.min())
+    out["completions/max_length"] = float(lengths.max())
+    out["completions/clipped_ratio"] = float(truncated.float().mean())
+    if (~truncated).any():
+        out["completions/mean_terminated_length"] = float(lengths[~truncated].mean())
+    out["sampling/groups_generated"] = float(len(generated))
+    out["sampling/groups_trained"] = float(len(train))
+    return out
+
+
+def samples(rollouts: StepRollouts | None, limit: int = 1) -> list[dict[str, Any]]:
+    """The first ``limit`` groups of a step as readable rows, for ``completions.jsonl``."""
+    if rollouts is None:
+        return []
+    out = []
+    for pending in rollouts.generated[:limit]:
+        for text, result in zip(pending.group.texts, pending.results(), strict=True):
+            error = result.error or next(
+                (c.get("error") for c in result.components.values() if c.get("error")), None
+            )
+            out.append(
+                {"id": result.id, "completion": text, "reward": result.reward, "error": error}
+            )
+    return out
+
+
+def load_policy(cfg: GRPOConfig, path: str | Path) -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(path))
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(str(path))
+    if cfg.gradient_checkpointing:
+        model.gradient_checkpointing_enable()
+    return model, tokenizer
+
+
+def make_backend(cfg: GRPOConfig, model: Any, tokenizer: Any, path: str, world: int):
+    spec = SamplingSpec(
+        max_completion_length=cfg.max_completion_length,
+        temperature=cfg.temperature,
+        top_p=cfg.top_p,
+        top_k=cfg.top_k,
+        seed=cfg.seed,
+    )
+    if not cfg.use_vllm:
+        return TransformersBackend(model, tokenizer, spec)
+    return VLLMBackend(
+        path,
+        tokenizer,
+        spec,
+        gpu_memory_utilization=cfg.vllm_gpu_memory_utilization,
+        enable_sleep_mode=cfg.vllm_enable_sleep_mode,
+        max_model_len=cfg.vllm_max_model_length,
+        dtype="bfloat16" if cfg.bf16 else "auto",
+        bucket_mb=cfg.vllm_weight_sync_bucket_mb,
+        distributed=world > 1,
+    )
+
+
+def make_scorer(cfg: GRPOConfig) -> Any:
+    from trainer_client.client import SyncRewardClient
+
+    return SyncRewardClient(
+        cfg.reward_url,
+        cfg.rewards,
+        options=cfg.reward_options or None,
+        api_key=cfg.reward_api_key,
+        batch_size=cfg.reward_batch_size,
+        max_in_flight=cfg.reward_max_in_flight,
+        timeout_s=cfg.reward_timeout_s,
+        max_retries=cfg.reward_max_retries,
+    )
+
+
+def train(
+    cfg: GRPOConfig, scorer: Scorer | None = None, backend: RolloutBackend | None = None
+) -> TrainResult:
+    """Run ``cfg.max_steps`` rollout batches; ``scorer``/``backend`` may be injected (tests)."""
+    from accelerate import Accelerator
+    from accelerate.utils import set_seed
+    from transformers import get_scheduler
+
+    accelerator = Accelerator(mixed_precision="bf16" if cfg.bf16 else "no")
+    set_seed(cfg.seed + accelerator.process_index)
+    out_dir = Path(cfg.output_dir)
+    resume = resolve_resume(out_dir, cfg.resume_from_checkpoint)
+    weights_path = str(resume or cfg.model_name_or_path)
+    model, tokenizer = load_policy(cfg, weights_path)
+    ref_model = None
+    if cfg.beta != 0.0:
+        ref_model, _ = load_policy(cfg, cfg.model_name_or_path)
+        ref_model.requires_grad_(False).eval().to(accelerator.device)
+    optimizer = torch.optim.AdamW(
+        model.parameters(),
+        lr=cfg.learning_rate,
+        betas=(cfg.adam_beta1, cfg.adam_beta2),
+        weight_decay=cfg.weight_decay,
+    )
+    scheduler = get_scheduler(
+        cfg.lr_scheduler_type,
+        optimizer,
+        num_warmup_steps=cfg.warmup_steps,
+        num_training_steps=cfg.max_steps * cfg.num_iterations,
+    )
+    # The scheduler stays unwrapped: accelerate's wrapper steps it once per process.
+    model, optimizer = accelerator.prepare(model, optimizer)
+    model.train()
+    state = load_state(resume, optimizer, scheduler) if resume else LoopState()
+    unwrapped = accelerator.unwrap_model(model)
+
+    rows = load_jsonl(cfg.dataset_path)
+    sampler = PromptSampler(rows, seed=cfg.seed + 7919 * accelerator.process_index)
+    sampler.shuffle = cfg.shuffle_dataset
+    sampler.drawn = state.prompts_drawn
+    encoded: dict[int, list[int]] = {}
+
+    def encode(row: dict[str, Any]) -> list[int]:
+        if id(row) not in encoded:
+            text = render_prompt(
+                row["prompt"], tokenizer, cfg.system_prompt, cfg.apply_chat_template
+            )
+            ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+            encoded[id(row)] = ids[-cfg.max_prompt_length :] if cfg.max_prompt_length else ids
+        return encoded[id(row)]
+
+    owns_scorer = scorer is None
+    scorer = scorer or make_scorer(cfg)
+    backend = backend or make_backend(
+        cfg, unwrapped, tokenizer, weights_path, accelerator.num_processes
+    )
+    collector = Collector(
+        backend=backend,
+        scorer=scorer,
+        sampler=sampler,
+        encode=encode,
+        num_generations=cfg.num_generations,
+        max_completion_length=cfg.max_completion_length,
+        item_fields=cfg.reward_item_fields,
+        prompts_per_generation=cfg.prompts_per_generation,
+        overlap=cfg.overlap,
+        think_prefilled=cfg.think_prefilled,
+    )
+    main = accelerator.is_main_process
+    logger = MetricsLogger(out_dir, cfg.report_to if main else ())
+    if main:
+        cfg.to_yaml(out_dir / "config.yaml")
+    progress = Progress(cfg.max_steps, state.step, enabled=cfg.progress_bar and main)
+    result = TrainResult(output_dir=out_dir)
+    pad_id = int(tokenizer.pad_token_id)
+    undecided_streak = 0
+    try:
+        while state.step < cfg.max_steps:
+            metrics = run_step(
+                cfg, state, collector, model, ref_model, optimizer, scheduler, accelerator, pad_id
+            )
+            backend_sync_start = time.perf_counter()
+            backend.update_weights(unwrapped)
+            metrics["timing/sync_s"] = time.perf_counter() - backend_sync_start
+            metrics["timing/step_s"] += metrics["timing/sync_s"]
+            metrics["reward_retries"] = float(getattr(scorer, "retries", 0))
+            undecided_streak = undecided_streak + 1 if metrics["reward_null_frac"] == 1.0 else 0
+            if undecided_streak >= cfg.max_undecided_steps:
+                raise RuntimeError(
+                    f"the reward service returned only null rewards for {undecided_streak} steps "
+                    f"in a row (last errors: {samples(collector.last)[:2]}); is it healthy?"
+                )
+            state.step += 1
+            state.prompts_drawn = sampler.drawn
+            result.history.append(metrics)
+            if main and state.step % cfg.logging_steps == 0:
+                logger.log(state.step, metrics)
+                logger.log_samples(state.step, samples(collector.last))
+            progress.update(metrics)
+            if state.step % cfg.save_steps == 0 or state.step == cfg.max_steps:
+                accelerator.wait_for_everyone()
+                if main:
+                    result.final_checkpoint = save_checkpoint(
+                        out_dir, unwrapped, tokenizer, optimizer, scheduler, state,
+                        cfg.save_total_limit,
+                    )  # fmt: skip
+    finally:
+        progress.close()
+        logger.close()
+        if owns_scorer:
+            scorer.close()  # type: ignore[attr-defined]
+    return result
+
+
+def run_step(
+    cfg: GRPOConfig,
+    state: LoopState,
+    collector: Collector,
+    model: Any,
+    ref_model: Any,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    accelerator: Any,
+    pad_token_id: int,
+) -> dict[str, float]:
+    """One rollout batch and its ``num_iterations`` updates; returns the step's metrics."""
+    timer = Timer()
+    start = time.perf_counter()
+    rollouts: StepRollouts = collector.collect(
+        state.step,
+        cfg.prompts_per_step,
+        timer,
+        dynamic_sampling=cfg.dynamic_sampling,
+        max_rounds=cfg.max_sampling_rounds,
+    )
+    collector.backend.sleep()
+    metrics: dict[str, float] = {}
+    if rollouts.train:
+        batches = build_micro_batches(
+            rollouts.train,
+            cfg.per_device_train_batch_size,
+            pad_token_id,
+            cfg.mask_truncated_completions,
+            accelerator.device,
+        )
+        with timer("logprob"):
+            if cfg.num_iterations > 1:
+                fill_logprobs(model, batches, cfg.temperature, "old_logp")
+            if ref_model is not None:
+                with accelerator.autocast():
+                    fill_logprobs(ref_model, batches, cfg.temperature, "ref_logp")
+        norm = step_normalizer(batches, cfg.max_completion_length, accelerator)
+        advantages = LazyAdvantages(rollouts.train, cfg.num_generations, cfg.scale_rewards)
+        sums: dict[str, float] = {}
+        wait_before = timer.totals["reward_wait"]
+        update_start = time.perf_counter()
+        for iteration in range(cfg.num_iterations):
+            step_sums = policy_update(
+                model, optimizer, batches, advantages, norm, cfg, accelerator, timer,
+                with_entropy=iteration == 0,
+            )  # fmt: skip
+            scheduler.step()
+            for key, value in step_sums.items():
+                sums[key] = sums.get(key, 0.0) + value
+        waited = timer.totals["reward_wait"] - wait_before
+        timer.totals["update"] += time.perf_counter() - update_start - waited
+        metrics.update(update_metrics(sums, cfg.num_iterations))
+        state.num_tokens += int(sum(int(b.attention_mask.sum()) for b in batches))
+    metrics.update(rollout_metrics(rollouts.generated, rollouts.train, list(cfg.rewards)))
+    metrics["learning_rate"] = float(scheduler.get_last_lr()[0])
+    metrics["num_tokens"] = float(state.num_tokens)
+    for phase in ("generate", "reward_wait", "logprob", "update"):
+        metrics[f"timing/{phase}_s"] = timer.totals.get(phase, 0.0)
+    metrics["timing/step_s"] = time.perf_counter() - start
+    return metrics
+
+
+def update_metrics(sums: dict[str, float], iterations: int) -> dict[str, float]:
+    """Token-weighted means (kl, entropy, clip ratios) and per-update averages (loss, grad)."""
+    tokens = max(1.0, sums.get("tokens", 0.0))
+    first_pass_tokens = tokens / iterations  # entropy is measured on the first pass only
+    out = {"loss": sums.get("loss", 0.0) / iterations}
+    if "grad_norm" in sums:
+        out["grad_norm"] = sums["grad_norm"] / iterations
+    for key in ("kl", "clip_ratio/low_mean", "clip_ratio/high_mean", "clip_ratio/region_mean"):
+        if key in sums:
+            out[key] = sums[key] / tokens
+    if "entropy" in sums:
+        out["entropy"] = sums["entropy"] / first_pass_tokens
+    return out

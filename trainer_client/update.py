@@ -1,0 +1,198 @@
+"""From scored groups to an optimizer step: micro-batches, log-probs, advantages, backward.
+
+The update asks for rewards as late as it can: old and reference log-probs are computed first
+(they do not depend on rewards), and each micro-batch runs its forward pass before it waits for
+the advantages of the groups it holds. The loss normalizer comes from the whole step, so the
+gradient of the accumulated micro-batches equals the full-batch gradient.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from trainer_client.collect import PendingGroup, Timer
+from trainer_client.grpo import (
+    LossNormalizer,
+    ScaleRewards,
+    group_advantages,
+    grpo_loss,
+    normalizer_for,
+    pad_left,
+    pad_right,
+    token_logprobs,
+)
+
+
+@dataclass
+class MicroBatch:
+    input_ids: Tensor  # [n, P + T] prompt left-padded, completion right-padded
+    attention_mask: Tensor  # [n, P + T]
+    loss_mask: Tensor  # [n, T] completion tokens that count in the loss
+    rows: list[tuple[int, int]]  # (group index, index within the group) of each row
+    old_logp: Tensor | None = None  # [n, T] policy that sampled (num_iterations > 1)
+    ref_logp: Tensor | None = None  # [n, T] frozen reference (beta > 0)
+
+    @property
+    def completion_len(self) -> int:
+        return self.loss_mask.shape[1]
+
+
+def build_micro_batches(
+    pending: Sequence[PendingGroup],
+    size: int,
+    pad_token_id: int,
+    mask_truncated: bool,
+    device: torch.device | str = "cpu",
+) -> list[MicroBatch]:
+    """Flatten groups into rows (group-major) and cut them into micro-batches of ``size``."""
+    rows = [
+        ((g, j), p.group.prompt_ids, ids, trunc)
+        for g, p in enumerate(pending)
+        for j, (ids, trunc) in enumerate(
+            zip(p.group.completion_ids, p.group.truncated, strict=True)
+        )
+    ]
+    batches = []
+    for start in range(0, len(rows), size):
+        part = rows[start : start + size]
+        prompt_ids, prompt_mask = pad_left([r[1] for r in part], pad_token_id)  # [n, P]
+        comp_ids, present = pad_right([r[2] for r in part], pad_token_id)  # [n, T]
+        comp_mask = present
+        if mask_truncated:
+            keep = torch.tensor([not r[3] for r in part], dtype=torch.long)  # [n]
+            comp_mask = comp_mask * keep.unsqueeze(1)  # [n, T]
+        batches.append(
+            MicroBatch(
+                input_ids=torch.cat([prompt_ids, comp_ids], dim=1).to(device),  # [n, P + T]
+                attention_mask=torch.cat([prompt_mask, present], dim=1).to(device),  # [n, P + T]
+                loss_mask=comp_mask.to(device),
+                rows=[r[0] for r in part],
+            )
+        )
+    return batches
+
+
+class LazyAdvantages:
+    """Advantages per group, computed when first asked for: asking waits only for those groups."""
+
+    def __init__(
+        self, pending: Sequence[PendingGroup], group_size: int, scale_rewards: ScaleRewards
+    ) -> None:
+        self.pending = pending
+        self.group_size = group_size
+        self.scale = scale_rewards
+        self._cache: dict[int, Tensor] = {}
+
+    def _fill(self, groups: set[int]) -> None:
+        if self.scale == "batch":  # batch std needs every reward
+            groups = set(range(len(self.pending)))
+        todo = sorted(groups - self._cache.keys())
+        if not todo:
+            return
+        if self.scale == "batch":
+            rewards = torch.cat([self.pending[g].rewards() for g in todo])  # [B * G]
+            adv = group_advantages(rewards, self.group_size, "batch").view(len(todo), -1)
+            self._cache.update(zip(todo, adv, strict=True))
+            return
+        for g in todo:
+            self._cache[g] = group_advantages(
+                self.pending[g].rewards(), self.group_size, self.scale
+            )
+
+    def rows(self, rows: Sequence[tuple[int, int]]) -> Tensor:
+        """[n] advantages of the given (group, index-in-group) rows; waits for those groups only."""
+        self._fill({g for g, _ in rows})
+        return torch.stack([self._cache[g][j] for g, j in rows])  # [n]
+
+
+@torch.no_grad()
+def fill_logprobs(
+    model: torch.nn.Module, batches: Sequence[MicroBatch], temperature: float, attr: str
+) -> None:
+    """Store no-grad log-probs under ``attr`` (``old_logp`` or ``ref_logp``) on each batch."""
+    was_training = model.training
+    model.eval()
+    for mb in batches:
+        logp, _ = token_logprobs(
+            model, mb.input_ids, mb.attention_mask, mb.completion_len, temperature
+        )  # [n, T]
+        setattr(mb, attr, logp)
+    model.train(was_training)
+
+
+def step_normalizer(
+    batches: Sequence[MicroBatch], max_completion_length: int, accelerator: Any = None
+) -> LossNormalizer:
+    """Totals over all micro-batches, summed over processes when distributed."""
+    local = normalizer_for([b.loss_mask for b in batches], max_completion_length)
+    if accelerator is None or accelerator.num_processes == 1:
+        return local
+    totals = torch.tensor(
+        [local.num_sequences, local.num_tokens], device=accelerator.device, dtype=torch.long
+    )
+    totals = accelerator.reduce(totals, reduction="sum")
+    return LossNormalizer(int(totals[0]), int(totals[1]), max_completion_length)
+
+
+def policy_update(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batches: Sequence[MicroBatch],
+    advantages: LazyAdvantages,
+    norm: LossNormalizer,
+    cfg: Any,
+    accelerator: Any,
+    timer: Timer,
+    with_entropy: bool = True,
+) -> dict[str, float]:
+    """One optimizer step over all micro-batches; returns token sums and the step's loss.
+
+    Under DDP gradients are averaged over processes, while ``norm`` holds global totals: the
+    loss is scaled by the process count so the two cancel.
+    """
+    sums: dict[str, float] = defaultdict(float)
+    world = accelerator.num_processes
+    for i, mb in enumerate(batches):
+        last = i == len(batches) - 1
+        sync = accelerator.no_sync(model) if (world > 1 and not last) else nullcontext()
+        with sync:
+            logp, entropy = token_logprobs(
+                model,
+                mb.input_ids,
+                mb.attention_mask,
+                mb.completion_len,
+                cfg.temperature,
+                with_entropy=with_entropy,
+            )  # [n, T]
+            adv = advantages.rows(mb.rows).to(logp.device)  # [n], may wait for rewards
+            out = grpo_loss(
+                logp,
+                mb.old_logp,
+                mb.ref_logp,
+                adv,
+                mb.loss_mask,
+                norm,
+                loss_type=cfg.loss_type,
+                beta=cfg.beta,
+                epsilon=cfg.epsilon,
+                epsilon_high=cfg.epsilon_high,
+            )
+            accelerator.backward(out.loss * world)
+        sums["loss"] += float(out.loss.detach())
+        for key, value in out.metrics.items():
+            sums[key] += value
+        if entropy is not None:
+            sums["entropy"] += float((entropy * mb.loss_mask).sum())
+    if cfg.max_grad_norm is not None:
+        grad_norm = accelerator.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+        sums["grad_norm"] = float(grad_norm)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return dict(sums)
