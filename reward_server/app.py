@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from collections.abc import AsyncIterator
@@ -22,6 +23,7 @@ from prometheus_client import (
 
 from reward_server import __version__, metrics
 from reward_server.auth import require_api_key
+from reward_server.compat import sandboxfusion
 from reward_server.compat.openrlhf import parse_weights, to_openrlhf_response, to_score_request
 from reward_server.graders import Graders
 from reward_server.limits import BodyLimits
@@ -36,6 +38,7 @@ from reward_server.schemas import (
 )
 from reward_server.scoring import RequestError, Scorer
 from reward_server.settings import Settings, settings_from_env
+from sandbox import SandboxBusy
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         graders = Graders(settings)
         await graders.start()
         app.state.graders = graders
-        app.state.sandbox = graders.sandbox
         app.state.scorer = Scorer(
             graders.accuracy, settings.max_completion_chars, settings.max_pending_items
         )
@@ -94,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         results = await grade(request, to_score_request(body, weights), "openrlhf")
         return to_openrlhf_response(results)
 
+    app.include_router(sandboxfusion.router, dependencies=protected, tags=["compat"])
+
     for path in ("/openrlhf", "/get_reward"):
         app.post(path, response_model=OpenRLHFResponse, tags=["compat"], dependencies=protected)(
             openrlhf
@@ -108,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def readyz(request: Request) -> JSONResponse:
         """Workers alive and, when enabled, the sandbox pool warm."""
         checks = request.app.state.graders.readiness()
-        ready = all(bool(v) for v in checks.values())
+        ready = all(bool(v) for k, v in checks.items() if not k.endswith("_problem"))
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
     @app.get("/metrics", tags=["ops"], dependencies=protected if settings.protect_metrics else [])
@@ -152,6 +156,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
         return JSONResponse(
             {"detail": f"invalid request: {where}", "errors": errors}, status_code=422
+        )
+
+    @app.exception_handler(SandboxBusy)
+    async def sandbox_busy(_: Request, exc: SandboxBusy) -> JSONResponse:
+        return JSONResponse(
+            {"detail": f"{exc}: retry shortly"},
+            status_code=429,
+            headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))},
         )
 
     @app.exception_handler(RequestError)

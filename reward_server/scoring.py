@@ -28,6 +28,7 @@ from reward_server.schemas import (
     ScoreOptions,
     ScoreRequest,
 )
+from sandbox import SandboxBusy
 
 AccuracyGrader = Callable[[Item, ScoreOptions, dict[str, BaseModel]], Awaitable[Score]]
 
@@ -172,9 +173,9 @@ class Scorer:
             started = time.perf_counter()
             try:
                 score = await self._accuracy(slot.item, options, params)
+            except SandboxBusy:
+                raise  # the whole request answers 429: the client retries it later
             except Exception as exc:  # a grader bug is that item's error, never a 500
-                if type(exc).__name__ == "SandboxBusy":
-                    raise
                 score = Score.undecided(ErrorType.internal_error, f"{type(exc).__name__}: {exc}")
             _record(slot, ACCURACY, score, time.perf_counter() - started)
 

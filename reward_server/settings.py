@@ -11,13 +11,15 @@ import yaml
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from sandbox import SandboxSettings
+
 
 def _default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="VR_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="VR_", env_nested_delimiter="__", extra="ignore")
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -52,6 +54,13 @@ class Settings(BaseSettings):
     )
 
     sandbox_enabled: bool = Field(True, description="start the code sandbox pool")
+    sandbox: SandboxSettings = Field(
+        default_factory=SandboxSettings,
+        description="pool size, image, limits, backend: VR_SANDBOX__POOL_SIZE=8, ...",
+    )
+    sandbox_retry_s: float = Field(
+        5.0, gt=0, description="a sandbox pool that could not start is retried this often"
+    )
 
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Bearer keys, comma-separated in env; empty: no auth"

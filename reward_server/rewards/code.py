@@ -132,7 +132,8 @@ async def grade_code(item: Item, pool: SandboxPool | None, params: CodeParams) -
         return Score.undecided(ErrorType.invalid_reference, f"invalid tests: {e}")
     item_lang = normalize_language(item.language)
     if item.language and item_lang is None:
-        return Score.undecided(ErrorType.invalid_reference, f"unsupported language {item.language!r}")
+        message = f"unsupported language {item.language!r}"
+        return Score.undecided(ErrorType.invalid_reference, message)
     answer = split_completion(item.completion, item.think_prefilled).answer
     block = pick_program(fenced_blocks(answer), item_lang)
     n_tests = (len(tests.asserts) or 1) if isinstance(tests, AssertTests) else len(tests.cases)
@@ -143,8 +144,8 @@ async def grade_code(item: Item, pool: SandboxPool | None, params: CodeParams) -
         params.default_language) or Language.python
     if tests.type in ("assert", "call") and language != Language.python:
         if item_lang is not None:
-            return Score.undecided(ErrorType.invalid_reference,
-                                   f"{tests.type} tests need python, the item says {item_lang.value}")
+            message = f"{tests.type} tests need python, the item says {item_lang.value}"
+            return Score.undecided(ErrorType.invalid_reference, message)
         return _zero(Verdict.compile_error.value, language.value,
                      f"{tests.type} tests need a python program", n_tests)
     if params.compare is not None and tests.type == "stdin_stdout":
@@ -164,8 +165,9 @@ async def grade_code(item: Item, pool: SandboxPool | None, params: CodeParams) -
     except SandboxError as e:
         return Score.undecided(ErrorType.sandbox_error, str(e), language=language.value)
     if result.verdict == Verdict.sandbox_error:
-        return Score.undecided(ErrorType.sandbox_error, result.message or "sandbox failure",
-                               **_detail(result, language.value))
+        detail = _detail(result, language.value)
+        message = detail.pop("message", None) or "sandbox failure"
+        return Score.undecided(ErrorType.sandbox_error, message, **detail)
     if params.scoring == "fraction":
         value = result.fraction
     else:
