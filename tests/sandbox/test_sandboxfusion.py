@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 async def client(pool: SandboxPool) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
     app.include_router(router)
-    app.state.sandbox = pool
+    app.state.graders = SimpleNamespace(sandbox=pool)  # what the server's lifespan provides
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sf") as c:
         yield c
@@ -73,7 +74,7 @@ async def test_compiled_language_and_files(client: httpx.AsyncClient) -> None:
 async def test_disabled_sandbox_is_503() -> None:
     app = FastAPI()
     app.include_router(router)
-    app.state.sandbox = None
+    app.state.graders = SimpleNamespace(sandbox=None)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sf") as c:
         response = await c.post("/run_code", json={"code": "print(1)", "language": "python"})
     assert response.status_code == 503
