@@ -41,7 +41,7 @@ def running_server(env: dict[str, str] | None = None, timeout_s: float = 180) ->
             "--log-level",
             "warning",
         ],
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "VR_LOG_LEVEL": "warning", **(env or {})},
         cwd=ROOT,
     )
     url = f"http://127.0.0.1:{port}"
