@@ -19,9 +19,7 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,45 +28,12 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 
+from reward_server.testing import free_port, start_local_server
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 PHASES = ("generate", "reward_wait", "logprob", "update", "step")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server() -> tuple[str, subprocess.Popen[bytes]]:
-    """The real service, started as documented, code sandbox off unless asked."""
-    import httpx
-
-    port = free_port()
-    env = {**os.environ, "VR_SANDBOX_ENABLED": os.environ.get("VR_SANDBOX_ENABLED", "false")}
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "reward_server.app:create_app",
-        "--factory",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return url, proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("reward server did not start")
 
 
 def start_delay_proxy(upstream: str, delay_s: float) -> str:
@@ -176,10 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
-    proc = None
+    server = None
     url = args.url
     if url is None:
-        url, proc = start_server()
+        sandbox = os.environ.get("VR_SANDBOX_ENABLED", "false")
+        server = start_local_server({"VR_SANDBOX_ENABLED": sandbox}, cwd=REPO)
+        url = server.url
     try:
         if args.grade_delay_ms > 0:
             url = start_delay_proxy(url, args.grade_delay_ms / 1000)
@@ -198,9 +165,8 @@ def main(argv: list[str] | None = None) -> int:
                 histories["overlap" if overlap else "no-overlap"].extend(history[args.warmup :])
         results = {mode: summarise(rows, args.num_generations) for mode, rows in histories.items()}
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
+        if server is not None:
+            server.stop()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     print(
         f"\n{args.task} task, {args.prompts} groups x {args.num_generations} per step, "

@@ -7,9 +7,6 @@ completion ``"UNDECIDED"``, and can be told to answer the next requests with 429
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -18,19 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from reward_server.testing import LocalServer, free_port, local_server
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def grade(item: dict[str, Any], weights: dict[str, float]) -> dict[str, Any]:
@@ -160,54 +152,16 @@ def stand_in(_stand_in_server: StandIn) -> Iterator[StandIn]:
     _stand_in_server.reset()
 
 
-@dataclass
-class Service:
-    url: str
-    process: subprocess.Popen[bytes]
+Service = LocalServer
 
 
 @pytest.fixture(scope="session")
 def reward_service() -> Iterator[Service]:
     """The real reward server, started the documented way (no code sandbox)."""
-    if not (REPO / "reward_server" / "app.py").exists():
-        pytest.fail("reward_server/app.py is missing: the e2e tests need the real service")
-    port = free_port()
-    env = {**os.environ, "VR_SANDBOX_ENABLED": "false", "VR_GRADER_WORKERS": "1"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "reward_server.app:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
-    process = subprocess.Popen(cmd, cwd=REPO, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"reward server exited with {process.returncode}")
-            try:
-                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("reward server did not become healthy")
-            time.sleep(0.2)
-        yield Service(url, process)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with local_server(
+        {"VR_SANDBOX_ENABLED": "false", "VR_GRADER_WORKERS": "1"}, cwd=REPO
+    ) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

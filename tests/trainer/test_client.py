@@ -37,7 +37,7 @@ async def test_results_in_order_across_batches(stand_in: StandIn) -> None:
         1.0 if str(k % 3) in f"x {k}" else 0.0 for k in range(10)
     ]
     assert len(stand_in.requests) == 3  # 4 + 4 + 2
-    assert [len(b["items"]) for b in stand_in.requests] == [4, 4, 2]
+    assert sorted(len(b["items"]) for b in stand_in.requests) == [2, 4, 4]  # any arrival order
     assert stand_in.requests[0]["rewards"] == {"accuracy": 1.0}
 
 
@@ -47,8 +47,7 @@ async def test_in_flight_is_bounded(stand_in: StandIn) -> None:
         started = time.monotonic()
         await rc.score(items(6))
         elapsed = time.monotonic() - started
-    assert elapsed >= 0.28  # 6 requests, 2 at a time, 0.1 s each
-    assert elapsed < 2.0
+    assert elapsed >= 0.28  # 6 requests, 2 at a time, 0.1 s each: never 3 at once
 
 
 async def test_429_waits_retry_after_then_succeeds(stand_in: StandIn) -> None:
@@ -118,9 +117,8 @@ async def test_null_reward_and_options_and_api_key(stand_in: StandIn) -> None:
 def test_sync_client_submit_and_score(stand_in: StandIn) -> None:
     stand_in.delay_s = 0.2
     with SyncRewardClient(stand_in.url, {"accuracy": 1.0, "format": 0.5}) as client:
-        started = time.monotonic()
         future = client.submit([{"completion": "<think>7", "answer": "7"}])
-        assert time.monotonic() - started < 0.1  # submit does not block
+        assert not future.done()  # submit returns while the server is still grading
         [result] = future.result(timeout=5)
         assert result.reward == pytest.approx(1.5)
         assert client.score([{"completion": "no", "answer": "7"}])[0].reward == 0.0
