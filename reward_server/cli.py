@@ -55,6 +55,7 @@ def serve(
         workers=settings.workers,
         log_level=settings.log_level,
         timeout_graceful_shutdown=int(settings.graceful_shutdown_s),
+        access_log=False,  # the app logs each request itself, with its request id
     )
 
 

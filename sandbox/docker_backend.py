@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import random
+import select
 import socket
 import struct
 import time
@@ -39,6 +40,9 @@ LABEL = "verifiable-rewards.sandbox"
 LABEL_POOL = "verifiable-rewards.pool"
 LABEL_HOST = "verifiable-rewards.host"
 LABEL_PID = "verifiable-rewards.pid"
+_COMPOSE_LABELS = ("com.docker.compose.project", "com.docker.compose.service",
+                   "com.docker.compose.version", "com.docker.compose.project.config_files",
+                   "com.docker.compose.project.working_dir")
 _MAX_LINE = 256 << 20
 
 
@@ -145,6 +149,22 @@ class DockerWorker(Worker):
         except ValueError as e:
             raise WorkerBroken(f"sandbox {self.name}: unreadable answer {line[:200]!r}") from e
 
+    def dead(self) -> bool:
+        """True once the attach stream has ended: the container (or the engine) is gone.
+        Asked only about idle sandboxes; peeks, so it never takes a byte from a reader."""
+        if self._sock.fileno() < 0:
+            return True
+        try:
+            poller = select.poll()
+            poller.register(self._sock, select.POLLIN)
+            if not poller.poll(0):
+                return False
+            return self._sock.recv(1, socket.MSG_PEEK) == b""
+        except ValueError:  # a TLS stream to a remote engine cannot be peeked at: trust it
+            return False
+        except OSError:
+            return True
+
     async def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self.roundtrip, message, timeout)
@@ -210,8 +230,10 @@ class DockerBackend(Backend):
         await self._call(self._prepare_sync)
 
     def labels(self) -> dict[str, str]:
+        # An image built by compose carries compose's labels and Docker copies them onto every
+        # container: blank them, so sandboxes never look like members of a compose project.
         return {LABEL: "1", LABEL_POOL: self.pool_id, LABEL_HOST: self.host,
-                LABEL_PID: str(os.getpid())}
+                LABEL_PID: str(os.getpid()), **dict.fromkeys(_COMPOSE_LABELS, "")}
 
     def _reap_sync(self, mine_only: bool) -> int:
         """Remove this pool's containers, or (at start) those whose server is gone.
