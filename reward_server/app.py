@@ -20,6 +20,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from pydantic import BaseModel
 
 from reward_server import __version__, metrics
 from reward_server.auth import require_api_key
@@ -127,8 +128,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+class FieldProblem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorResponse(BaseModel):
+    """What every 4xx says: ``detail`` for people; ``errors`` per field for validation."""
+
+    detail: str
+    errors: list[FieldProblem] | None = None
+
+
 def _document_item_schema(app: FastAPI) -> None:
-    """Items are validated one by one, so FastAPI never sees the Item model: add it."""
+    """Items are validated one by one, so FastAPI never sees the Item model: add it. The
+    422 answers are ours (``detail`` is a sentence, not FastAPI's list): document them so."""
     from fastapi.openapi.utils import get_openapi
 
     def openapi() -> dict[str, Any]:
@@ -140,6 +155,16 @@ def _document_item_schema(app: FastAPI) -> None:
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(item.pop("$defs", {}))
             components["Item"] = item
+            error = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(error.pop("$defs", {}))
+            components["ErrorResponse"] = error
+            for operation in (op for path in schema["paths"].values() for op in path.values()):
+                invalid = operation.get("responses", {}).get("422")
+                if invalid is not None:
+                    invalid["content"] = {"application/json": {"schema": {
+                        "$ref": "#/components/schemas/ErrorResponse"}}}
+            for unused in ("HTTPValidationError", "ValidationError"):
+                components.pop(unused, None)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -66,9 +66,11 @@ class Graders:
             self._sandbox_starter.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sandbox_starter
-        if self.sandbox is not None:
-            await self.sandbox.close()
-        self.workers.close()
+        try:
+            if self.sandbox is not None:
+                await self.sandbox.close()
+        finally:  # the math workers stop even when the sandboxes could not be removed
+            self.workers.close()
 
     def readiness(self) -> dict[str, Any]:
         checks: dict[str, Any] = {"math_workers": self.workers.alive}

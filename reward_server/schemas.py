@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema
 
 RewardWeights = dict[str, float]
 
@@ -18,7 +18,7 @@ class Item(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str | int | None = Field(None, description="Echoed back in the result.")
+    id: StrictStr | StrictInt | None = Field(None, description="Echoed back in the result.")
     prompt: str | None = Field(None, description="The prompt; only some rewards read it.")
     completion: str = Field(..., description="The model's output, as generated.")
     answer: str | list[str] | None = Field(

@@ -9,6 +9,7 @@ so the event loop stays free; (3) group rewards over items sharing a ``group_id`
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
@@ -74,11 +75,25 @@ def validate_params(params: dict[str, dict[str, Any]]) -> dict[str, BaseModel]:
     return validated
 
 
+MAX_WEIGHT = 1e6
+
+
+def weight_problem(weights: dict[str, float]) -> str | None:
+    """NaN, infinite or huge weights would make rewards that JSON cannot carry (``null``
+    without an error, or ``inf``): refuse them instead."""
+    bad = sorted(n for n, w in weights.items() if not (math.isfinite(w) and abs(w) <= MAX_WEIGHT))
+    if not bad:
+        return None
+    return f"weights must be finite numbers within ±{MAX_WEIGHT:g}; not {bad[:5]}"
+
+
 def check_weights(weights: dict[str, float], where: str) -> None:
     unknown = sorted(set(weights) - set(known_rewards()))
     if unknown:
         known = sorted(known_rewards())
         raise RequestError(f"{where} names unknown rewards {unknown}; known: {known}")
+    if problem := weight_problem(weights):
+        raise RequestError(f"{where}: {problem}")
 
 
 @dataclass
@@ -154,6 +169,9 @@ class Scorer:
                 message=f"item rewards name unknown rewards {unknown}",
             )
             return slot
+        if item.rewards is not None and (problem := weight_problem(item.rewards)):
+            slot.error = ErrorInfo(type=ErrorType.invalid_item, message=f"rewards: {problem}")
+            return slot
         slot.item, slot.weights = item, weights
         return slot
 
@@ -182,7 +200,16 @@ class Scorer:
         tasks = {asyncio.ensure_future(run(slot)): slot for slot in needing}
         if not tasks:
             return
-        done, pending = await asyncio.wait(tasks, timeout=request_timeout_s)
+        done, pending = await asyncio.wait(
+            tasks, timeout=request_timeout_s, return_when=asyncio.FIRST_EXCEPTION
+        )
+        # A full sandbox queue (the one exception run() lets out) makes the request a 429:
+        # answer it now, and read every failed task's exception so none is logged as lost.
+        failed = [e for t in done if not t.cancelled() and (e := t.exception()) is not None]
+        if failed:
+            for other in pending:
+                other.cancel()
+            raise failed[0]
         for task in pending:
             task.cancel()
             slot = tasks[task]
@@ -193,11 +220,6 @@ class Scorer:
                 Score.undecided(ErrorType.timeout, "the request's grading deadline passed"),
                 request_timeout_s,
             )
-        for task in done:
-            if (exc := task.exception()) is not None:
-                for other in pending:
-                    other.cancel()
-                raise exc
 
 
 def _record(slot: _Slot, name: str, score: Score, seconds: float) -> None:

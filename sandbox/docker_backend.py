@@ -123,8 +123,10 @@ class FrameReader:
 
 
 class DockerWorker(Worker):
-    def __init__(self, container: Any, sockio: Any, executor: Executor) -> None:
+    def __init__(self, container: Any, sockio: Any, executor: Executor,
+                 unremoved: set[str] | None = None) -> None:
         self.container = container
+        self._unremoved = unremoved if unremoved is not None else set()
         self.name = container.short_id
         self._sockio = sockio  # keeps the hijacked HTTP response alive
         self._sock: socket.socket = getattr(sockio, "_sock", sockio)
@@ -178,7 +180,8 @@ class DockerWorker(Worker):
             self.container.remove(force=True)
         except NotFound:
             pass
-        except DockerException as e:
+        except Exception as e:  # noqa: BLE001 - engine away (not a DockerException): retried
+            self._unremoved.add(self.container.id)
             log.warning("could not remove sandbox %s: %s", self.name, e)
 
     async def close(self) -> None:
@@ -203,6 +206,8 @@ class DockerBackend(Backend):
         self.executor = executor
         self.client: docker.DockerClient | None = None
         self.host = socket.gethostname()
+        # Containers whose removal failed while the engine was away: removed once it is back.
+        self.unremoved: set[str] = set()
 
     async def _call(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
@@ -263,26 +268,46 @@ class DockerBackend(Backend):
 
     def _spawn_sync(self) -> DockerWorker:
         assert self.client is not None
+        # Named by us: if the engine goes away between creating it and answering, the
+        # container exists but its id never arrives; the name lets it be removed later.
+        name = f"vr-sandbox-{self.pool_id}-{os.urandom(6).hex()}"
         try:
             container = self.client.containers.create(
-                command=["--serve"], **container_kwargs(self.settings, self.labels()))
-        except DockerException as e:
+                command=["--serve"], name=name, **container_kwargs(self.settings, self.labels()))
+        except Exception as e:  # noqa: BLE001 - requests' errors are no DockerException
+            self.unremoved.add(name)
             raise WorkerBroken(f"cannot create sandbox: {e}") from e
         try:
             sockio = self.client.api.attach_socket(
                 container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
             container.start()
-            worker = DockerWorker(container, sockio, self.executor)
+            worker = DockerWorker(container, sockio, self.executor, self.unremoved)
             pong = worker.roundtrip({"op": "ping"}, self.settings.start_timeout_s)
             if pong.get("op") != "pong":
                 raise WorkerBroken(f"unexpected greeting {pong!r}")
-            return worker
-        except (DockerException, WorkerBroken, OSError) as e:
+        except Exception as e:  # noqa: BLE001 - requests' errors are no DockerException
             try:
                 container.remove(force=True)
-            except DockerException:
+            except NotFound:
                 pass
+            except Exception:  # noqa: BLE001 - engine away: removed once it is back
+                self.unremoved.add(container.id)
             raise WorkerBroken(f"sandbox did not start: {e}") from e
+        self._remove_unremoved()
+        return worker
+
+    def _remove_unremoved(self) -> None:
+        """The engine answers again: remove what an outage left (dead sandboxes, half-started
+        ones), so they do not pile up until the server stops."""
+        assert self.client is not None
+        for cid in list(self.unremoved):
+            try:
+                self.client.api.remove_container(cid, force=True)
+            except NotFound:
+                pass
+            except Exception:  # noqa: BLE001 - still away: next time
+                continue
+            self.unremoved.discard(cid)
 
     async def spawn(self) -> Worker:
         return await self._call(self._spawn_sync)
@@ -292,5 +317,9 @@ class DockerBackend(Backend):
             return 0
         try:
             return await self._call(self._reap_sync, True)
+        except Exception as e:  # noqa: BLE001 - engine away: a stop must still finish cleanly
+            log.warning("could not remove this pool's sandboxes (%s); the next server started "
+                        "on this host reaps them", e)
+            return 0
         finally:
             await self._call(self.client.close)

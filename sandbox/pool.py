@@ -25,6 +25,9 @@ from sandbox.settings import SandboxSettings
 
 log = logging.getLogger(__name__)
 
+WATCH_S = 1.0  # how often idle sandboxes are checked for a dead container
+MAX_BACKOFF_S = 10.0  # longest wait between two attempts to start a replacement
+
 
 class SandboxPool:
     """``await start()``, then ``await run(job)`` from any number of tasks, ``await close()``."""
@@ -36,6 +39,7 @@ class SandboxPool:
         self.backend = backend or self._make_backend()
         self._idle: asyncio.Queue[Worker | None] = asyncio.Queue()
         self._workers: set[Worker] = set()
+        self._in_use: set[Worker] = set()
         self._cache: OrderedDict[str, CodeResult] = OrderedDict()
         self._inflight: dict[str, asyncio.Task[CodeResult]] = {}
         self._background: set[asyncio.Task[Any]] = set()
@@ -78,6 +82,7 @@ class SandboxPool:
         for _ in errors:
             self._in_background(self._replace(None, "start_failed"))
         self._started = True
+        self._in_background(self._watch())
         log.info("sandbox pool %s ready: %d %s workers", self.pool_id, len(self._workers),
                  self.settings.backend)
 
@@ -139,9 +144,26 @@ class SandboxPool:
             self.counts["spawn_failures"] += 1
             log.warning("sandbox start failed (%s); retrying in %.1fs", results[1], delay)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 30.0)
+            delay = min(delay * 2, MAX_BACKOFF_S)
             results = [None, *await asyncio.gather(self._spawn_one(), return_exceptions=True)]
         self._spawn_failures = 0
+
+    def _retire(self, worker: Worker, reason: str) -> None:
+        """Out of service now (no job and no watcher sees it again), replaced in the background:
+        retiring lazily let one dead sandbox be replaced twice."""
+        self._workers.discard(worker)
+        self._in_background(self._replace(worker, reason))
+
+    async def _watch(self) -> None:
+        """Retire idle sandboxes whose container died (killed, engine stopped): ``ready`` then
+        tells the truth, and replacements start before a job meets a dead sandbox."""
+        while not self._closed:
+            await asyncio.sleep(WATCH_S)
+            for worker in list(self._workers - self._in_use):
+                dead = getattr(worker, "dead", None)  # backends that can tell
+                if callable(dead) and dead():
+                    log.warning("sandbox %s died while idle; replacing it", worker.name)
+                    self._retire(worker, "died")
 
     # -- jobs -----------------------------------------------------------------------------
     async def run(self, job: CodeJob) -> CodeResult:
@@ -217,6 +239,13 @@ class SandboxPool:
         return result
 
     async def _run_on(self, worker: Worker, job: CodeJob) -> tuple[CodeResult, bool]:
+        self._in_use.add(worker)
+        try:
+            return await self._run_on_worker(worker, job)
+        finally:
+            self._in_use.discard(worker)
+
+    async def _run_on_worker(self, worker: Worker, job: CodeJob) -> tuple[CodeResult, bool]:
         self._busy += 1
         m.BUSY_WORKERS.set(self._busy)
         t0 = time.monotonic()
@@ -229,7 +258,7 @@ class SandboxPool:
             log.warning("sandbox %s broke: %s", worker.name, e)
             result = CodeResult.error(job, str(e))
         except BaseException:
-            self._in_background(self._replace(worker, "error"))
+            self._retire(worker, "error")
             raise
         finally:
             self._busy -= 1
@@ -259,7 +288,7 @@ class SandboxPool:
         if reason is None:
             self._idle.put_nowait(worker)
         else:
-            self._in_background(self._replace(worker, reason))
+            self._retire(worker, reason)
         return result, raw is None
 
     def stats(self) -> dict[str, Any]:
