@@ -85,18 +85,15 @@ FINDINGS = [
      "refused item", "bench/load.py overload phase",
      "`reward_server/scoring.py`: the first `SandboxBusy` answers the 429 at once, the rest of "
      "the batch is cancelled, and every failed task's exception is read"),
+    ("Assert-style tests (HumanEval/MBPP) ran in the program's own process: a program could "
+     "read the harness's nonce from its caller's frame and forge `pass` reports, or return an "
+     "object equal to anything, and pass", "test_assert_harness_cannot_be_fooled[...]",
+     "`sandbox/runner/runner.py`: the tests run in a non-dumpable harness process; the program "
+     "runs in a fresh interpreter that answers calls over pipes, and only marshal-able plain "
+     "values cross back"),
 ]
 
 OPEN = [
-    "**Assert-style tests can be fooled from inside the program** (HumanEval/MBPP `assert` "
-    "tests): they run in the program's own process, so the program can read the harness's "
-    "nonce from its caller's frame and write `pass` reports itself, or return an object whose "
-    "`__eq__` is always true. Both pass today (the two `xfail(strict)` tests). Stdin/stdout and "
-    "function-call tests are not affected (expected values never enter the sandbox, and call "
-    "results are converted to plain values before they are compared outside). A fix belongs "
-    "in `sandbox/runner/runner.py`: e.g. an audit hook that refuses frame and `gc` "
-    "introspection and writes to the report fd from the program, plus comparing assert values "
-    "as plain data where the test format allows.",
     "**Header slowloris**: uvicorn has no deadline for request headers; a connection that never "
     "finishes its headers is held until the client leaves (the body deadline, 408, only starts "
     "once headers are in). The server stays responsive (tested with 80 such connections), and "

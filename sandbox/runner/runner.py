@@ -62,9 +62,10 @@ MEMORY_ERRORS = ("MemoryError", "std::bad_alloc", "java.lang.OutOfMemoryError",
                  "memory allocation of", "Cannot allocate memory", "failed to reserve")
 RESET_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
                  signal.SIGUSR1, signal.SIGUSR2, signal.SIGPIPE, signal.SIGXFSZ, signal.SIGALRM)
-# Runs Python tests in the program's own process. Stdlib imports cost ~10 ms (json pulls in
-# re), so the payload comes as marshal and results go back as repr() of plain values on fd 3,
-# each line tagged with a per-run nonce the program never sees on disk or in its arguments.
+# Runs one function call (``call`` tests) in the program's own process: the expected value
+# never enters it, so it has nothing to forge. Stdlib imports cost ~10 ms (json pulls in re),
+# so the payload comes as marshal and results go back as repr() of plain values on fd 3, each
+# line tagged with a per-run nonce the program never sees on disk or in its arguments.
 HARNESS = r'''
 import marshal, os, sys
 def _h():
@@ -123,6 +124,135 @@ def _h():
     emit(k="done"); ex(0)
 _h()
 '''
+
+
+# Assert tests (HumanEval, MBPP) must not share a process with the program: a program could
+# read the nonce from the harness's frame and forge reports, or return an object equal to
+# anything. So the tests run here, and the program runs in a fresh interpreter (posix_spawn:
+# none of this memory, no report fd) that answers calls over pipes. Only marshal-able plain
+# values cross, and this process is not dumpable, so the program cannot read it either.
+TEST_HARNESS = r"""
+import marshal, os, sys
+def _h():
+    w, ex, typ, rep = os.write, os._exit, type, repr
+    try:
+        import ctypes; ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
+    except Exception: pass
+    p = marshal.loads(sys.stdin.buffer.read())
+    n = os.open(os.devnull, os.O_RDONLY); os.dup2(n, 0); os.close(n)
+    nonce, src = p.pop("nonce"), {}
+    def emit(**kw):
+        w(3, (rep((nonce, kw)) + "\n").encode())
+    def err(e):
+        import traceback
+        msg = "".join(traceback.format_exception_only(typ(e), e)).strip()
+        where, tb = "", e.__traceback__
+        while tb is not None:
+            f, n = tb.tb_frame.f_code.co_filename, tb.tb_lineno or 0
+            if f in src and 0 < n <= len(src[f]): where = src[f][n - 1].strip()
+            tb = tb.tb_next
+        return msg, where
+    def run(name, code, g):
+        src[name] = code.splitlines(); exec(compile(code, name, "exec"), g)
+    req_r, req_w = os.pipe(); resp_r, resp_w = os.pipe()
+    pid = os.posix_spawn(sys.executable, [sys.executable, "-s", "-c", HOST], dict(os.environ),
+                   file_actions=[(os.POSIX_SPAWN_DUP2, req_r, 3),
+                                 (os.POSIX_SPAWN_DUP2, resp_w, 4)])
+    os.close(req_r); os.close(resp_w)
+    def end(code, **report):
+        try: os.kill(pid, 9); os.waitpid(pid, 0)
+        except OSError: pass
+        if report: emit(**report)
+        ex(code)
+    def readn(k):
+        buf = b""
+        while len(buf) < k:
+            chunk = os.read(resp_r, min(k - len(buf), 1 << 20))
+            if not chunk: raise RuntimeError("the program's process ended")
+            buf += chunk
+        return buf
+    def send(obj):
+        data = marshal.dumps(obj); w(req_w, len(data).to_bytes(4, "big") + data)
+    def recv():
+        return marshal.loads(readn(int.from_bytes(readn(4), "big")))
+    import builtins, importlib
+    def proxy(name):
+        def call(*args, **kwargs):
+            try: send((name, args, kwargs))
+            except ValueError: raise TypeError("these arguments cannot be passed to the program")
+            status, value = recv()
+            if status == "ok": return value
+            e = getattr(builtins, str(value[0]), None)
+            if typ(e) is type and issubclass(e, Exception): raise e(value[1])
+            raise RuntimeError("%s: %s" % (value[0], value[1]))
+        call.__name__ = call.__qualname__ = name
+        return call
+    g = {"__name__": "__tests__", "__builtins__": __builtins__}
+    try:
+        send(p["code"])
+        kind, info = recv()
+        if kind != "names": end(1, k="error", error=str(info))
+        for name, what, value in info:
+            if what == "callable": g[name] = proxy(name)
+            elif what == "value": g[name] = value
+            elif what == "module":
+                try: g[name] = importlib.import_module(value)
+                except Exception: pass
+        if p["test_code"]: run("tests.py", p["test_code"], g)
+        if p["entry_point"] and callable(g.get("check")): g["check"](g[p["entry_point"]])
+        for i, a in enumerate(p["asserts"]):
+            try: run("assert_%d" % i, a, g); emit(k="pass", i=i)
+            except Exception as e:
+                m, where = err(e); emit(k="fail", i=i, error=m, where=where or a)
+                if p["stop"]: end(1)
+    except BaseException as e:
+        m, where = err(e); end(1, k="fail", error=m, where=where)
+    try: sys.stdout.flush(); sys.stderr.flush()
+    except BaseException: pass
+    end(0, k="done")
+HOST = %r
+_h()
+"""
+# The program's side: run the solution, list what it defines, answer calls until EOF.
+PROGRAM_HOST = r"""
+import marshal, os, sys, types
+def _p():
+    def readn(k):
+        buf = b""
+        while len(buf) < k:
+            chunk = os.read(3, min(k - len(buf), 1 << 20))
+            if not chunk: os._exit(0)
+            buf += chunk
+        return buf
+    def send(obj):
+        try: data = marshal.dumps(obj)
+        except ValueError as e:
+            data = marshal.dumps(("exc", ("TypeError", "cannot leave the program: %s" % e)))
+        os.write(4, len(data).to_bytes(4, "big") + data)
+    def recv():
+        return marshal.loads(readn(int.from_bytes(readn(4), "big")))
+    g = {"__name__": "__solution__", "__builtins__": __builtins__}
+    try: exec(compile(recv(), "solution.py", "exec"), g)
+    except BaseException as e:
+        import traceback
+        send(("error", "".join(traceback.format_exception_only(type(e), e)).strip())); os._exit(1)
+    names = []
+    for k, v in list(g.items()):
+        if k.startswith("__"): continue
+        if isinstance(v, types.ModuleType): names.append((k, "module", v.__name__))
+        elif callable(v): names.append((k, "callable", None))
+        else:
+            try: marshal.dumps(v); names.append((k, "value", v))
+            except ValueError: pass
+    send(("names", names))
+    while True:
+        name, args, kwargs = recv()
+        try: answer = ("ok", g[name](*args, **kwargs))
+        except BaseException as e: answer = ("exc", (type(e).__name__, str(e)[:2000]))
+        send(answer)
+_p()
+"""
+TEST_HARNESS = TEST_HARNESS.replace("HOST = %r", "HOST = " + repr(PROGRAM_HOST))
 
 
 class Capped:
@@ -520,7 +650,8 @@ class Runner:
             if kind == "stdin_stdout":
                 argv_t, data = argv, case["input"].encode()
             else:
-                argv_t, data = PY + ["-c", HARNESS], self.payload(job, tests, case, nonce, stop)
+                harness = TEST_HARNESS if kind == "assert" else HARNESS
+                argv_t, data = PY + ["-c", harness], self.payload(job, tests, case, nonce, stop)
             r = self.run(argv_t, work, data, cpu * scale, wall * scale, mem, mem_kind, lim,
                          lim["processes"], kind != "stdin_stdout")
             bad, why = self.classify(r, cpu * scale, mem)
