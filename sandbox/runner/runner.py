@@ -128,21 +128,76 @@ _h()
 
 # Assert tests (HumanEval, MBPP) must not share a process with the program: a program could
 # read the nonce from the harness's frame and forge reports, or return an object equal to
-# anything. So the tests run here, and the program runs in a fresh interpreter (posix_spawn:
-# none of this memory, no report fd) that answers calls over pipes. Only marshal-able plain
-# values cross, and this process is not dumpable, so the program cannot read it either.
+# anything. So the harness forks first, before the tests, the nonce or the report fd mean
+# anything in its memory; the child drops stdin and the report fd and hosts the program,
+# answering calls over pipes. Only marshal-able plain values cross, and neither process is
+# dumpable, so the program cannot read the tests' process either.
 TEST_HARNESS = r"""
 import marshal, os, sys
+def _frame(fd_in, fd_out):
+    def readn(k):
+        buf = b""
+        while len(buf) < k:
+            chunk = os.read(fd_in, min(k - len(buf), 1 << 20))
+            if not chunk: raise EOFError
+            buf += chunk
+        return buf
+    def send(obj):
+        try: data = marshal.dumps(obj)
+        except ValueError as e:
+            data = marshal.dumps(("exc", ("TypeError", "cannot leave the program: %s" % e)))
+        os.write(fd_out, len(data).to_bytes(4, "big") + data)
+    def recv():
+        return marshal.loads(readn(int.from_bytes(readn(4), "big")))
+    return send, recv
+def _program(fd_in, fd_out):
+    import types
+    send, recv = _frame(fd_in, fd_out)
+    try: code = recv()
+    except EOFError: os._exit(0)
+    g = {"__name__": "__solution__", "__builtins__": __builtins__}
+    try: exec(compile(code, "solution.py", "exec"), g)
+    except BaseException as e:
+        import traceback
+        send(("error", "".join(traceback.format_exception_only(type(e), e)).strip())); os._exit(1)
+    names = []
+    for k, v in list(g.items()):
+        if k.startswith("__"): continue
+        if isinstance(v, types.ModuleType): names.append((k, "module", v.__name__))
+        elif callable(v): names.append((k, "callable", None))
+        else:
+            try: marshal.dumps(v); names.append((k, "value", v))
+            except ValueError: pass
+    send(("names", names))
+    while True:
+        try: name, args, kwargs = recv()
+        except EOFError: os._exit(0)
+        try: answer = ("ok", g[name](*args, **kwargs))
+        except BaseException as e: answer = ("exc", (type(e).__name__, str(e)[:2000]))
+        send(answer)
 def _h():
     w, ex, typ, rep = os.write, os._exit, type, repr
     try:
         import ctypes; ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
     except Exception: pass
+    req_r, req_w = os.pipe(); resp_r, resp_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        n = os.open(os.devnull, os.O_RDWR); os.dup2(n, 0); os.dup2(n, 3); os.close(n)
+        os.close(req_w); os.close(resp_r)
+        _program(req_r, resp_w); ex(0)
+    os.close(req_r); os.close(resp_w)
     p = marshal.loads(sys.stdin.buffer.read())
     n = os.open(os.devnull, os.O_RDONLY); os.dup2(n, 0); os.close(n)
     nonce, src = p.pop("nonce"), {}
+    send, recv = _frame(resp_r, req_w)
     def emit(**kw):
         w(3, (rep((nonce, kw)) + "\n").encode())
+    def end(code, **report):
+        try: os.kill(pid, 9); os.waitpid(pid, 0)
+        except OSError: pass
+        if report: emit(**report)
+        ex(code)
     def err(e):
         import traceback
         msg = "".join(traceback.format_exception_only(typ(e), e)).strip()
@@ -154,33 +209,13 @@ def _h():
         return msg, where
     def run(name, code, g):
         src[name] = code.splitlines(); exec(compile(code, name, "exec"), g)
-    req_r, req_w = os.pipe(); resp_r, resp_w = os.pipe()
-    pid = os.posix_spawn(sys.executable, [sys.executable, "-s", "-c", HOST], dict(os.environ),
-                   file_actions=[(os.POSIX_SPAWN_DUP2, req_r, 3),
-                                 (os.POSIX_SPAWN_DUP2, resp_w, 4)])
-    os.close(req_r); os.close(resp_w)
-    def end(code, **report):
-        try: os.kill(pid, 9); os.waitpid(pid, 0)
-        except OSError: pass
-        if report: emit(**report)
-        ex(code)
-    def readn(k):
-        buf = b""
-        while len(buf) < k:
-            chunk = os.read(resp_r, min(k - len(buf), 1 << 20))
-            if not chunk: raise RuntimeError("the program's process ended")
-            buf += chunk
-        return buf
-    def send(obj):
-        data = marshal.dumps(obj); w(req_w, len(data).to_bytes(4, "big") + data)
-    def recv():
-        return marshal.loads(readn(int.from_bytes(readn(4), "big")))
     import builtins, importlib
     def proxy(name):
         def call(*args, **kwargs):
             try: send((name, args, kwargs))
             except ValueError: raise TypeError("these arguments cannot be passed to the program")
-            status, value = recv()
+            try: status, value = recv()
+            except EOFError: raise RuntimeError("the program's process ended") from None
             if status == "ok": return value
             e = getattr(builtins, str(value[0]), None)
             if typ(e) is type and issubclass(e, Exception): raise e(value[1])
@@ -190,7 +225,8 @@ def _h():
     g = {"__name__": "__tests__", "__builtins__": __builtins__}
     try:
         send(p["code"])
-        kind, info = recv()
+        try: kind, info = recv()
+        except EOFError: end(1, k="error", error="the program exited while loading")
         if kind != "names": end(1, k="error", error=str(info))
         for name, what, value in info:
             if what == "callable": g[name] = proxy(name)
@@ -210,49 +246,8 @@ def _h():
     try: sys.stdout.flush(); sys.stderr.flush()
     except BaseException: pass
     end(0, k="done")
-HOST = %r
 _h()
 """
-# The program's side: run the solution, list what it defines, answer calls until EOF.
-PROGRAM_HOST = r"""
-import marshal, os, sys, types
-def _p():
-    def readn(k):
-        buf = b""
-        while len(buf) < k:
-            chunk = os.read(3, min(k - len(buf), 1 << 20))
-            if not chunk: os._exit(0)
-            buf += chunk
-        return buf
-    def send(obj):
-        try: data = marshal.dumps(obj)
-        except ValueError as e:
-            data = marshal.dumps(("exc", ("TypeError", "cannot leave the program: %s" % e)))
-        os.write(4, len(data).to_bytes(4, "big") + data)
-    def recv():
-        return marshal.loads(readn(int.from_bytes(readn(4), "big")))
-    g = {"__name__": "__solution__", "__builtins__": __builtins__}
-    try: exec(compile(recv(), "solution.py", "exec"), g)
-    except BaseException as e:
-        import traceback
-        send(("error", "".join(traceback.format_exception_only(type(e), e)).strip())); os._exit(1)
-    names = []
-    for k, v in list(g.items()):
-        if k.startswith("__"): continue
-        if isinstance(v, types.ModuleType): names.append((k, "module", v.__name__))
-        elif callable(v): names.append((k, "callable", None))
-        else:
-            try: marshal.dumps(v); names.append((k, "value", v))
-            except ValueError: pass
-    send(("names", names))
-    while True:
-        name, args, kwargs = recv()
-        try: answer = ("ok", g[name](*args, **kwargs))
-        except BaseException as e: answer = ("exc", (type(e).__name__, str(e)[:2000]))
-        send(answer)
-_p()
-"""
-TEST_HARNESS = TEST_HARNESS.replace("HOST = %r", "HOST = " + repr(PROGRAM_HOST))
 
 
 class Capped:
