@@ -66,13 +66,13 @@ RESET_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
 # never enters it, so it has nothing to forge. Stdlib imports cost ~10 ms (json pulls in re),
 # so the payload comes as marshal and results go back as repr() of plain values on fd 3, each
 # line tagged with a per-run nonce the program never sees on disk or in its arguments.
-HARNESS = r'''
+CALL_HARNESS = r'''
 import marshal, os, sys
 def _h():
     w, ex, isinst, typ, rep = os.write, os._exit, isinstance, type, repr
     p = marshal.loads(sys.stdin.buffer.read())
     n = os.open(os.devnull, os.O_RDONLY); os.dup2(n, 0); os.close(n)
-    nonce, src = p.pop("nonce"), {}
+    nonce = p.pop("nonce")
     def plain(o, d=0):
         t = typ(o)
         if o is None or t in (bool, str, int): return o
@@ -90,35 +90,18 @@ def _h():
         w(3, (rep((nonce, kw)) + "\n").encode())
     def err(e):
         import traceback
-        msg = "".join(traceback.format_exception_only(typ(e), e)).strip()
-        where, tb = "", e.__traceback__
-        while tb is not None:
-            f, n = tb.tb_frame.f_code.co_filename, tb.tb_lineno or 0
-            if f in src and 0 < n <= len(src[f]): where = src[f][n - 1].strip()
-            tb = tb.tb_next
-        return msg, where
-    def run(name, code, g):
-        src[name] = code.splitlines(); exec(compile(code, name, "exec"), g)
+        return "".join(traceback.format_exception_only(typ(e), e)).strip()
     g = {"__name__": "__solution__", "__builtins__": __builtins__}
     try: exec(compile(p["code"], "solution.py", "exec"), g)
-    except BaseException as e: emit(k="error", error=err(e)[0]); ex(1)
+    except BaseException as e: emit(k="error", error=err(e)); ex(1)
     try:
-        if "fn_name" in p:
-            f = g.get(p["fn_name"])
-            if not callable(f) and isinst(g.get("Solution"), type):
-                f = getattr(g["Solution"](), p["fn_name"], None)
-            if not callable(f): emit(k="error", error="function %r not found" % p["fn_name"]); ex(1)
-            emit(k="result", value=plain(f(*p["args"], **p["kwargs"])))
-        else:
-            if p["test_code"]: run("tests.py", p["test_code"], g)
-            if p["entry_point"] and callable(g.get("check")): g["check"](g[p["entry_point"]])
-            for i, a in enumerate(p["asserts"]):
-                try: run("assert_%d" % i, a, g); emit(k="pass", i=i)
-                except Exception as e:
-                    m, where = err(e); emit(k="fail", i=i, error=m, where=where or a)
-                    if p["stop"]: ex(1)
+        f = g.get(p["fn_name"])
+        if not callable(f) and isinst(g.get("Solution"), type):
+            f = getattr(g["Solution"](), p["fn_name"], None)
+        if not callable(f): emit(k="error", error="function %r not found" % p["fn_name"]); ex(1)
+        emit(k="result", value=plain(f(*p["args"], **p["kwargs"])))
     except BaseException as e:
-        m, where = err(e); emit(k="fail", error=m, where=where); ex(1)
+        emit(k="fail", error=err(e), where=""); ex(1)
     try: sys.stdout.flush(); sys.stderr.flush()
     except BaseException: pass
     emit(k="done"); ex(0)
@@ -132,7 +115,7 @@ _h()
 # anything in its memory; the child drops stdin and the report fd and hosts the program,
 # answering calls over pipes. Only marshal-able plain values cross, and neither process is
 # dumpable, so the program cannot read the tests' process either.
-TEST_HARNESS = r"""
+ASSERT_HARNESS = r"""
 import marshal, os, sys
 def _frame(fd_in, fd_out):
     def readn(k):
@@ -645,7 +628,7 @@ class Runner:
             if kind == "stdin_stdout":
                 argv_t, data = argv, case["input"].encode()
             else:
-                harness = TEST_HARNESS if kind == "assert" else HARNESS
+                harness = ASSERT_HARNESS if kind == "assert" else CALL_HARNESS
                 argv_t, data = PY + ["-c", harness], self.payload(job, tests, case, nonce, stop)
             r = self.run(argv_t, work, data, cpu * scale, wall * scale, mem, mem_kind, lim,
                          lim["processes"], kind != "stdin_stdout")
