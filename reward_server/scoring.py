@@ -118,10 +118,6 @@ class Scorer:
         self._max_pending_items = max_pending_items
         self._pending_items = 0
 
-    @property
-    def pending_items(self) -> int:
-        return self._pending_items
-
     async def score(self, request: ScoreRequest, request_timeout_s: float) -> list[ItemResult]:
         check_weights(request.rewards, "rewards")
         params = validate_params(request.options.params)

@@ -73,10 +73,6 @@ class WorkerPool:
     def alive(self) -> bool:
         return self._pool.active
 
-    @property
-    def size(self) -> int:
-        return self._workers
-
     async def run(self, fn: Callable[..., Any], *args: Any, timeout_s: float) -> Any:
         """Run ``fn(*args)`` in a worker; kill that worker if it is not done in ``timeout_s``."""
         try:
