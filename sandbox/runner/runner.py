@@ -21,7 +21,6 @@ import re
 import resource
 import secrets
 import selectors
-import shutil
 import signal
 import sys
 import time
@@ -115,8 +114,13 @@ _h()
 # anything in its memory; the child drops stdin and the report fd and hosts the program,
 # answering calls over pipes. Only marshal-able plain values cross, and neither process is
 # dumpable, so the program cannot read the tests' process either.
+# The tests' process must never run code the program wrote: it starts with ``-P`` (the work
+# dir is not on its import path; only the program's child adds it), imports every module it
+# needs before the program runs, and lets in only the names the tests refer to that are not
+# builtins (plus the entry point), so a program's ``abs`` or ``sorted`` cannot change what an
+# assert computes. Modules cross by name and only from the standard library.
 ASSERT_HARNESS = r"""
-import marshal, os, sys
+import marshal, os, sys, builtins, traceback, types
 def _frame(fd_in, fd_out):
     def readn(k):
         buf = b""
@@ -134,14 +138,13 @@ def _frame(fd_in, fd_out):
         return marshal.loads(readn(int.from_bytes(readn(4), "big")))
     return send, recv
 def _program(fd_in, fd_out):
-    import types
     send, recv = _frame(fd_in, fd_out)
     try: code = recv()
     except EOFError: os._exit(0)
+    sys.path.insert(0, os.getcwd())  # the program may import files of its own; the tests never
     g = {"__name__": "__solution__", "__builtins__": __builtins__}
     try: exec(compile(code, "solution.py", "exec"), g)
     except BaseException as e:
-        import traceback
         send(("error", "".join(traceback.format_exception_only(type(e), e)).strip())); os._exit(1)
     names = []
     for k, v in list(g.items()):
@@ -182,7 +185,6 @@ def _h():
         if report: emit(**report)
         ex(code)
     def err(e):
-        import traceback
         msg = "".join(traceback.format_exception_only(typ(e), e)).strip()
         where, tb = "", e.__traceback__
         while tb is not None:
@@ -192,7 +194,6 @@ def _h():
         return msg, where
     def run(name, code, g):
         src[name] = code.splitlines(); exec(compile(code, name, "exec"), g)
-    import builtins, importlib
     def proxy(name):
         def call(*args, **kwargs):
             try: send((name, args, kwargs))
@@ -211,11 +212,16 @@ def _h():
         try: kind, info = recv()
         except EOFError: end(1, k="error", error="the program exited while loading")
         if kind != "names": end(1, k="error", error=str(info))
+        needs, entry = set(p["needs"]), p["entry_point"]
         for name, what, value in info:
+            if typ(name) is not str or name != entry and (
+                    name not in needs or hasattr(builtins, name)):
+                continue
             if what == "callable": g[name] = proxy(name)
             elif what == "value": g[name] = value
-            elif what == "module":
-                try: g[name] = importlib.import_module(value)
+            elif what == "module" and typ(value) is str and (
+                    value.partition(".")[0] in sys.stdlib_module_names):
+                try: g[name] = __import__(value, fromlist=["_"])
                 except Exception: pass
         if p["test_code"]: run("tests.py", p["test_code"], g)
         if p["entry_point"] and callable(g.get("check")): g["check"](g[p["entry_point"]])
@@ -260,6 +266,8 @@ class Capped:
 
 def clip(text: str | None, n: int) -> str | None:
     """Shorten text for reports, keeping its head and tail."""
+    if text is not None and not isinstance(text, str):  # a forged report's odd field
+        text = show(text)
     if text is None or len(text) <= n:
         return text
     return text[: n // 2] + f"...[{len(text) - n} chars]..." + text[-(n // 2):]
@@ -608,7 +616,9 @@ class Runner:
             p.update(fn_name=tests["fn_name"], args=case["args"], kwargs=case.get("kwargs") or {})
         else:
             p.update(test_code=tests.get("code") or "", asserts=tests.get("asserts") or [],
-                     entry_point=tests.get("entry_point"), stop=stop)
+                     entry_point=tests.get("entry_point"), stop=stop,
+                     needs=sorted(names_used([tests.get("code") or ""]
+                                             + list(tests.get("asserts") or []))))
         return marshal.dumps(p)
 
     def run_tests(self, job: Json, tests: Json, argv: list[str], work: str, mem_kind: str,
@@ -629,7 +639,10 @@ class Runner:
                 argv_t, data = argv, case["input"].encode()
             else:
                 harness = ASSERT_HARNESS if kind == "assert" else CALL_HARNESS
-                argv_t, data = PY + ["-c", harness], self.payload(job, tests, case, nonce, stop)
+                # -P: the tests' process never imports from the work dir the program writes
+                isolate = ["-P"] if kind == "assert" else []
+                argv_t = PY + isolate + ["-c", harness]
+                data = self.payload(job, tests, case, nonce, stop)
             r = self.run(argv_t, work, data, cpu * scale, wall * scale, mem, mem_kind, lim,
                          lim["processes"], kind != "stdin_stdout")
             bad, why = self.classify(r, cpu * scale, mem)
@@ -638,7 +651,7 @@ class Runner:
             fails = [e for e in events if e.get("k") in ("fail", "error")]
             done = any(e.get("k") == "done" for e in events)
             if kind == "assert":
-                n_pass = sum(e.get("k") == "pass" for e in events)
+                n_pass = min(total, sum(e.get("k") == "pass" for e in events))
                 if not tests.get("asserts"):
                     n_pass = int(done and not fails and bad is None)
                 if bad in (None, "runtime_error") and fails:
@@ -659,7 +672,7 @@ class Runner:
                     bad, why = "runtime_error", "exited before the tests completed"
                 elif bad is None and not values_match(res[-1].get("value"), case["expected"], dict(
                         tests["compare"], unwrap_singleton=tests.get("unwrap_singleton"))):
-                    bad, got = "wrong_answer", json.dumps(res[-1].get("value"))
+                    bad, got = "wrong_answer", show(res[-1].get("value"))
             elif bad is None and not outputs_match(got, case["output"], tests["compare"]):
                 bad = "wrong_answer"
             statuses.append(bad or "pass")
@@ -667,7 +680,7 @@ class Runner:
                 shown, exp = (case.get("args"), case.get("expected")) if kind == "call" else (
                     case["input"], case["output"])
                 if kind == "call":
-                    shown, exp = json.dumps(shown), json.dumps(exp)
+                    shown, exp = show(shown), show(exp)
                 first = {"input": shown, "expected": exp,
                          "got": got if bad == "wrong_answer" else self.explain(why, r)}
             if bad and stop:
@@ -727,20 +740,47 @@ class Runner:
 
     @staticmethod
     def remove(path: str) -> None:
-        """rm -rf that first makes every directory writable (programs chmod 000 theirs)."""
+        """rm -rf without recursion or long paths: a program may nest directories thousands
+        deep (deeper than Python's recursion limit and PATH_MAX) and chmod 000 them. Walks
+        with one open directory fd at a time; every process of the job is already dead, so
+        nothing moves the tree while ``..`` is followed back up."""
+        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
         if os.path.islink(path) or not os.path.isdir(path):
             os.unlink(path)
             return
         os.chmod(path, 0o700)
-        for sub, dnames, _ in os.walk(path):
-            for dn in dnames:
-                p = os.path.join(sub, dn)
-                if not os.path.islink(p):  # never chmod through a link
-                    try:
-                        os.chmod(p, 0o700)
-                    except OSError:
-                        pass
-        shutil.rmtree(path)
+        fd, todo, names = os.open(path, flags), [], []  # todo: subdirs left, one list a level
+        try:
+            while True:
+                with os.scandir(fd) as it:
+                    entries = list(it)
+                subdirs = []
+                for e in entries:
+                    if e.is_dir(follow_symlinks=False):
+                        subdirs.append(e.name)
+                    else:
+                        os.unlink(e.name, dir_fd=fd)
+                todo.append(subdirs)
+                while not todo[-1] and names:  # this level is empty: climb, removing it
+                    todo.pop()
+                    up = os.open("..", flags, dir_fd=fd)
+                    os.close(fd)
+                    fd = up
+                    os.rmdir(names.pop(), dir_fd=fd)
+                if not todo[-1]:
+                    break
+                down = todo[-1].pop()
+                try:
+                    os.chmod(down, 0o700, dir_fd=fd)
+                except OSError:
+                    pass
+                sub = os.open(down, flags, dir_fd=fd)
+                os.close(fd)
+                fd = sub
+                names.append(down)
+        finally:
+            os.close(fd)
+        os.rmdir(path)
 
     def alive_others(self) -> bool:
         try:
@@ -776,6 +816,21 @@ class Runner:
         res.setdefault("timings", {})["total_s"] = round(time.monotonic() - t0, 4)
         res["id"] = job.get("id")
         return res
+
+
+def names_used(sources: list[str]) -> set[str]:
+    """Every plain name the test sources mention: what the tests may take from the program."""
+    names: set[str] = set()
+    for src in sources:
+        try:
+            tree = ast.parse(src)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            continue  # the tests' process reports the syntax error itself
+        try:
+            names.update(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
+        except RecursionError:
+            continue
+    return names
 
 
 def java_main_class(code: str) -> str:
@@ -828,11 +883,33 @@ def outputs_match(got: str, expected: str, spec: Json) -> bool:
 
 
 def values_match(got: Any, exp: Any, spec: Json) -> bool:
-    """Structural equality of decoded values: lists == tuples, floats within tolerance."""
+    """Structural equality of decoded values: lists == tuples, floats within tolerance.
+
+    Total: whatever the program returned (an int too large for a float, a value nested
+    deeper than the recursion limit, a forged report of any literal shape) compares as
+    unequal instead of raising, so a hostile value is graded, never a runner failure."""
+    try:
+        return _values_match(got, exp, spec)
+    except (ArithmeticError, RecursionError, MemoryError, TypeError, ValueError):
+        return False
+
+
+def show(value: Any) -> str:
+    """JSON for a report, or a clipped repr for what JSON cannot hold (sets, huge ints)."""
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError, RecursionError, OverflowError):
+        try:
+            return clip(repr(value), 2000) or ""
+        except (ValueError, RecursionError, MemoryError):
+            return f"<unprintable {type(value).__name__}>"
+
+
+def _values_match(got: Any, exp: Any, spec: Json) -> bool:
     if isinstance(got, dict) and list(got) == ["__float__"]:  # nan/inf from the harness
         got = float(got["__float__"])
     if spec.get("unwrap_singleton") and isinstance(exp, list) and len(exp) == 1:
-        if values_match(got, exp[0], dict(spec, unwrap_singleton=False)):
+        if _values_match(got, exp[0], dict(spec, unwrap_singleton=False)):
             return True
     if isinstance(got, bool) or isinstance(exp, bool):
         return got == exp and isinstance(got, bool) == isinstance(exp, bool)
@@ -842,10 +919,11 @@ def values_match(got: Any, exp: Any, spec: Json) -> bool:
     if isinstance(got, list) and isinstance(exp, list):
         inner = dict(spec, unwrap_singleton=False)
         pairs = zip(got, exp, strict=False)
-        return len(got) == len(exp) and all(values_match(a, b, inner) for a, b in pairs)
+        return len(got) == len(exp) and all(_values_match(a, b, inner) for a, b in pairs)
     if isinstance(got, dict) and isinstance(exp, dict):
         inner = dict(spec, unwrap_singleton=False)
-        return got.keys() == exp.keys() and all(values_match(got[k], exp[k], inner) for k in got)
+        return got.keys() == exp.keys() and all(_values_match(got[k], exp[k], inner)
+                                                for k in got)
     return got == exp
 
 
