@@ -22,6 +22,7 @@ import resource
 import secrets
 import selectors
 import signal
+import stat
 import sys
 import time
 from typing import Any
@@ -282,9 +283,12 @@ def set_limits(cpu_s: float, mem_mb: int, mem_kind: str, fsize_mb: int, nproc: i
     if mem_mb:
         if mem_kind in ("native", "interp"):
             lim(resource.RLIMIT_AS, mem_mb * MB)
-            # native recursion wants a big main stack; threads get RLIMIT_STACK-sized stacks
-            stack = min(mem_mb, 256) if mem_kind == "native" else min(mem_mb // 4, 64)
-            lim(resource.RLIMIT_STACK, stack * MB)
+            # An unlimited stack lets the main thread recurse as deep as the memory limit
+            # allows, and makes glibc give each new thread its small default stack (a finite
+            # RLIMIT_STACK becomes every thread's stack size: two 256 MB threads did not fit
+            # a 512 MB address space).
+            hard = resource.getrlimit(resource.RLIMIT_STACK)[1]  # unlimited unless capped
+            resource.setrlimit(resource.RLIMIT_STACK, (hard, hard))
         else:  # the heap flag holds the program to mem_mb; thread stacks, JIT etc. get slack
             lim(resource.RLIMIT_DATA, (mem_mb + VM_SLACK_MB) * MB)
             lim(resource.RLIMIT_STACK, 8 * MB)  # runtimes size every thread's stack by it
@@ -356,6 +360,7 @@ class Runner:
         """Run one process to completion under limits; returns what it did and how it ended."""
         oom0 = self.oom_kills()
         t0 = time.monotonic()
+        cpu0 = self.children_cpu()
         pid, fds = self.spawn(argv, cwd, cpu_s, mem_mb, mem_kind, lim, nproc, harness)
         stdout, stderr, result = bytearray(), Capped(4096, 4096), bytearray()
         cap, why, pidfd = lim["output_bytes"], None, os.pidfd_open(pid)
@@ -406,7 +411,11 @@ class Runner:
         leftovers = self.group_alive(pid)
         self.killpg(pid)
         leftovers = self.kill_leftovers() or leftovers
-        return {"status": status, "why": why, "cpu": ru.ru_utime + ru.ru_stime,
+        self.reap()
+        # Every process of the job ends as our child (we are pid 1 or a subreaper), so the
+        # children's rusage charges all of it: double-forked workers nobody waited for too.
+        cpu = max(ru.ru_utime + ru.ru_stime, self.children_cpu() - cpu0)
+        return {"status": status, "why": why, "cpu": cpu,
                 "wall": time.monotonic() - t0, "rss_mb": ru.ru_maxrss / 1024,
                 "stdout": bytes(stdout), "stderr": stderr.text(), "result": bytes(result),
                 "oom": self.oom_kills() > oom0, "leftovers": leftovers}
@@ -432,6 +441,12 @@ class Runner:
                 buf += chunk
                 if len(buf) > cap:
                     return "output"
+
+    @staticmethod
+    def children_cpu() -> float:
+        """CPU seconds of every reaped child and their waited-for descendants, so far."""
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return ru.ru_utime + ru.ru_stime
 
     @staticmethod
     def group_alive(pid: int) -> int:
@@ -590,6 +605,28 @@ class Runner:
         with open(path, "wb") as f:
             f.write(data)
 
+    @staticmethod
+    def read_inside(work: str, name: str, cap: int) -> bytes | None:
+        """A regular file of the work dir, or None: no component may be a symlink (a program's
+        ``e -> /etc`` must not hand out ``e/passwd``) and the file must fit ``cap`` bytes."""
+        path = os.path.normpath(os.path.join(work, name))
+        if not path.startswith(work + os.sep):
+            return None
+        if os.path.realpath(path) != os.path.join(os.path.realpath(work), path[len(work) + 1:]):
+            return None  # some component is a link
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > cap:
+                return None
+            with os.fdopen(os.dup(fd), "rb") as f:
+                return f.read(cap + 1)[:cap]
+        finally:
+            os.close(fd)
+
     def run_once(self, tests: Json, argv: list[str], work: str, mem_kind: str, lim: Json) -> Json:
         """Run with stdin and report raw output (SandboxFusion's run_code)."""
         cpu, mem = lim["time_s"], lim["memory_mb"]
@@ -598,11 +635,9 @@ class Runner:
         bad, why = self.classify(r, cpu, mem)
         files = {}
         for name in tests.get("fetch_files") or []:
-            path = os.path.normpath(os.path.join(work, name))
-            if path.startswith(work + os.sep) and os.path.isfile(path) and not os.path.islink(
-                    path) and os.path.getsize(path) <= lim["output_bytes"]:
-                with open(path, "rb") as f:
-                    files[name] = base64.b64encode(f.read()).decode()
+            data = self.read_inside(work, name, lim["output_bytes"])
+            if data is not None:
+                files[name] = base64.b64encode(data).decode()
         code = os.WEXITSTATUS(r["status"]) if os.WIFEXITED(r["status"]) else -os.WTERMSIG(
             r["status"])
         return {"verdict": bad or "pass", "passed": int(bad is None), "message": why,
@@ -727,7 +762,10 @@ class Runner:
         self.kill_leftovers()
         if self.alive_others() if self.mode == "container" else self.descendants():
             problems.append("processes survived")
-        dirs = [self.root] + (["/tmp", "/dev/shm"] if self.mode == "container" else [])
+        # container mode: every place a program can write (the root fs is read-only); POSIX
+        # message queues are files of /dev/mqueue, removed like any other
+        dirs = [self.root] + (["/tmp", "/dev/shm", "/dev/mqueue"] if self.mode == "container"
+                              else [])
         for d in dirs:
             for name in os.listdir(d) if os.path.isdir(d) else []:
                 try:
