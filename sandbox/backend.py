@@ -40,6 +40,12 @@ class Worker(ABC):
     async def close(self) -> None:
         """Destroy the sandbox; never raises."""
 
+    async def ended_by_itself(self) -> bool:
+        """After a WorkerBroken: True when the sandbox ended from the inside (its runner died
+        or it ran out of memory), False when killed from outside, still running, or unknown.
+        Only an inside end may be blamed on the program that was running."""
+        return False
+
 
 class Backend(ABC):
     image_id: str = ""

@@ -7,10 +7,11 @@ the pool's thread executor, never on the event loop.
 
 Hardening of every container: no network, read-only root, size-capped tmpfs at /work (exec
 allowed: compiled programs run from there; noexec would only stop what the interpreters can
-do anyway) and /tmp (noexec), memory == memory+swap, pids limit, CPU quota, all capabilities
-dropped, no-new-privileges, a random non-root uid, no logging of the job stream, optional
-gVisor runtime. Inside, the runner keeps tests in its memory, is not ptrace-able
-(PR_SET_DUMPABLE=0) and, being pid 1, cannot be killed from inside the container.
+do anyway) and /tmp (noexec), memory == memory+swap, pids limit, CPU quota, all
+capabilities dropped, no-new-privileges, a seccomp profile stricter than Docker's
+(sandbox/seccomp.py), a random non-root uid, no logging of the job stream, optional gVisor
+runtime. Inside, the runner keeps tests in its memory, is not ptrace-able (PR_SET_DUMPABLE=0)
+and, being pid 1, cannot be killed from inside the container.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import docker
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.types import LogConfig, Ulimit
 
+from sandbox import seccomp
 from sandbox.backend import Backend, SandboxUnavailable, Worker, WorkerBroken
 from sandbox.settings import SandboxSettings
 
@@ -67,7 +69,7 @@ def container_kwargs(settings: SandboxSettings, labels: dict[str, str]) -> dict[
         pids_limit=settings.pids_limit,
         nano_cpus=int(settings.container_cpus * 1e9),
         cap_drop=["ALL"],
-        security_opt=["no-new-privileges"],
+        security_opt=["no-new-privileges", seccomp.security_opt()],
         ulimits=[Ulimit(name="core", soft=0, hard=0), Ulimit(name="nofile", soft=1024, hard=1024)],
         log_config=LogConfig(type=LogConfig.types.NONE),
         hostname="sandbox",
@@ -166,6 +168,27 @@ class DockerWorker(Worker):
             return False
         except OSError:
             return True
+
+    def ended_by_itself_sync(self) -> bool:
+        state: dict[str, Any] = {}
+        for _ in range(20):  # the engine records the exit a moment after the stream ends
+            try:
+                self.container.reload()
+            except Exception:  # noqa: BLE001 - gone or engine away: nothing to blame on anyone
+                return False
+            state = self.container.attrs.get("State") or {}
+            if not state.get("Running", True):
+                break
+            time.sleep(0.1)
+        else:
+            return False  # alive but not answering: not something a program can do
+        # `docker kill`/`stop` from outside ends pid 1 with 137/143; pid 1 cannot be sent
+        # those from inside, so any other exit (or an OOM kill) came from within
+        return bool(state.get("OOMKilled")) or state.get("ExitCode") not in (137, 143, None)
+
+    async def ended_by_itself(self) -> bool:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.ended_by_itself_sync)
 
     async def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
         loop = asyncio.get_running_loop()

@@ -254,6 +254,7 @@ class Verdict(str, Enum):
     timeout = "timeout"
     memory_limit = "memory_limit"
     no_code = "no_code"
+    sandbox_killed = "sandbox_killed"  # the program broke two sandboxes; a probe still passed
     sandbox_error = "sandbox_error"
 
 
@@ -307,6 +308,12 @@ class CodeResult(BaseModel):
         except (ValueError, TypeError) as e:
             return cls(verdict=Verdict.sandbox_error, message=f"bad runner answer: {e}",
                        total=job.n_tests(), **base)
+
+    @classmethod
+    def killed(cls, job: CodeJob, message: str) -> CodeResult:
+        """Graded 0: the program itself took its sandbox down (twice, a probe still passes)."""
+        return cls(verdict=Verdict.sandbox_killed, message=message, total=job.n_tests(),
+                   language=job.language.value)
 
     @classmethod
     def error(cls, job: CodeJob, message: str) -> CodeResult:

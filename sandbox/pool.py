@@ -20,11 +20,14 @@ from typing import Any
 
 from sandbox import metrics as m
 from sandbox.backend import Backend, SandboxBusy, SandboxUnavailable, Worker, WorkerBroken
-from sandbox.jobs import CodeJob, CodeResult, Verdict
+from sandbox.jobs import CodeJob, CodeResult, Verdict, parse_tests
 from sandbox.settings import SandboxSettings
 
 log = logging.getLogger(__name__)
 
+# Known-good job that tells "this program breaks sandboxes" from "sandboxes are breaking".
+PROBE_JOB = CodeJob(language="python", code="print(int(input()) + 1)\n", tests=parse_tests(
+    {"type": "stdin_stdout", "cases": [{"input": "1\n", "output": "2\n"}]}))
 WATCH_S = 1.0  # how often idle sandboxes are checked for a dead container
 MAX_BACKOFF_S = 10.0  # longest wait between two attempts to start a replacement
 
@@ -232,24 +235,44 @@ class SandboxPool:
         result, broken = await self._run_on(worker, job)
         if broken:  # the sandbox died, not necessarily because of this job: one retry
             self.counts["retries"] += 1
-            result, broken = await self._run_on(await self._acquire(), job)
+            result, again = await self._run_on(await self._acquire(), job)
+            if broken == again == "inside" and await self._probe_passes():
+                # Two sandboxes ended from the inside under this program and a known-good job
+                # still passes: the program is to blame and graded 0, not null (a null would
+                # let it escape its penalty). Kills from outside stay infrastructure errors.
+                self.counts["sandbox_killed"] += 1
+                result = CodeResult.killed(job, "the program broke its sandbox twice, "
+                                                "while a known-good probe job passed: " +
+                                           result.message)
         m.VERDICTS.labels(job.language.value, result.verdict.value).inc()
         self.counts[f"verdict:{result.verdict.value}"] += 1
         self.counts["jobs"] += 1
         return result
 
-    async def _run_on(self, worker: Worker, job: CodeJob) -> tuple[CodeResult, bool]:
+    async def _probe_passes(self) -> bool:
+        """Run a trivial job that must pass on any healthy sandbox (the engine is fine)."""
+        try:
+            result, broken = await self._run_on(await self._acquire(), PROBE_JOB)
+        except SandboxUnavailable:
+            return False
+        return broken is None and result.verdict == Verdict.pass_
+
+    async def _run_on(self, worker: Worker, job: CodeJob) -> tuple[CodeResult, str | None]:
+        """The result, and how the sandbox broke: None (it did not), "inside" (it ended from
+        within: the runner died or ran out of memory) or "outside" (killed, lost, unknown)."""
         self._in_use.add(worker)
         try:
             return await self._run_on_worker(worker, job)
         finally:
             self._in_use.discard(worker)
 
-    async def _run_on_worker(self, worker: Worker, job: CodeJob) -> tuple[CodeResult, bool]:
+    async def _run_on_worker(self, worker: Worker,
+                             job: CodeJob) -> tuple[CodeResult, str | None]:
         self._busy += 1
         m.BUSY_WORKERS.set(self._busy)
         t0 = time.monotonic()
         raw: dict[str, Any] | None = None
+        broke: str | None = None
         try:
             raw = await worker.request(
                 job.for_runner(), job.host_deadline(self.settings.deadline_margin_s))
@@ -257,6 +280,7 @@ class SandboxPool:
         except WorkerBroken as e:
             log.warning("sandbox %s broke: %s", worker.name, e)
             result = CodeResult.error(job, str(e))
+            broke = "inside" if await worker.ended_by_itself() else "outside"
         except BaseException:
             self._retire(worker, "error")
             raise
@@ -289,7 +313,7 @@ class SandboxPool:
             self._idle.put_nowait(worker)
         else:
             self._retire(worker, reason)
-        return result, raw is None
+        return result, broke
 
     def stats(self) -> dict[str, Any]:
         """A snapshot for /readyz and tests (Prometheus has the same as metrics)."""

@@ -54,6 +54,13 @@ class ProcessWorker(Worker):
         except ValueError as e:
             raise WorkerBroken(f"runner {self.name}: unreadable answer {line[:200]!r}") from e
 
+    async def ended_by_itself(self) -> bool:
+        try:
+            code = await asyncio.wait_for(self.proc.wait(), 2.0)
+        except asyncio.TimeoutError:
+            return False  # still running: it stopped answering, which is not the program's doing
+        return code not in (-9, -15)  # other than a kill from outside: the runner died
+
     async def close(self) -> None:
         if self.proc.returncode is None:
             try:
