@@ -1,6 +1,7 @@
 """Infrastructure faults under a live server: sandbox containers killed (mid-job and idle)
-and the Docker engine stopped and started again. Expected: typed ``sandbox_error`` results
-(never a hang, never a 500), ``/readyz`` telling the truth, and recovery without help."""
+and (opt-in, ``VR_TEST_RESTART_DOCKERD=1``) the Docker engine stopped and started again.
+Expected: typed ``sandbox_error`` results (never a hang, never a 500), ``/readyz`` telling the
+truth, and recovery without help."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.docker
 TESTS = {"type": "stdin_stdout", "cases": [{"input": "1 2\n", "output": "3\n"}]}
 MATH = {"id": "math", "completion": "<think>\nok\n</think>\n\\boxed{4}", "answer": "4"}
 DOCKERD_START = "(dockerd > /tmp/dockerd.log 2>&1 &)"  # how CI starts it (.ci/run)
+RESTART_OPT_IN = "VR_TEST_RESTART_DOCKERD"  # only a throwaway CI machine may stop its engine
 
 
 def code_item(ident: str, body: str = "print(sum(map(int, input().split())))") -> dict[str, Any]:
@@ -166,6 +168,9 @@ def test_dockerd_stopped_and_restarted(sandbox_image: str,
     """While the engine is away: /readyz red, code items typed ``sandbox_error`` (math still
     graded), and a server stopped then exits cleanly. Once it is back: green again, code
     passes, and what the outage left (dead and half-created containers) is removed."""
+    if os.environ.get(RESTART_OPT_IN) != "1":
+        pytest.skip(f"stops this host's dockerd, cutting every Docker user on it: opt in with "
+                    f"{RESTART_OPT_IN}=1 (.ci/run does)")
     dockerd = _host_dockerd()
     if dockerd is None or os.geteuid() != 0:
         pytest.skip("needs a local dockerd this test may stop and start (root)")
