@@ -26,6 +26,7 @@ from reward_server import __version__, metrics
 from reward_server.auth import require_api_key
 from reward_server.compat import sandboxfusion
 from reward_server.compat.openrlhf import parse_weights, to_openrlhf_response, to_score_request
+from reward_server.disconnect import until_disconnected
 from reward_server.graders import Graders
 from reward_server.limits import BodyLimits
 from reward_server.observability import RequestId, setup_logging
@@ -82,7 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics.REQUEST_ITEMS.labels(endpoint=endpoint).inc(len(body.items))
         with metrics.REQUEST_SECONDS.labels(endpoint=endpoint).time():
             scorer: Scorer = request.app.state.scorer
-            return await scorer.score(body, settings.request_timeout_s)
+            return await until_disconnected(
+                request, scorer.score(body, settings.request_timeout_s))
 
     @app.post("/score", response_model=ScoreResponse, tags=["rewards"], dependencies=protected)
     async def score(request: Request, body: ScoreRequest) -> ScoreResponse:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from reward_server.schemas import (
     ScoreRequest,
 )
 from sandbox import SandboxBusy
+from sandbox.scheduler import REQUEST
 
 AccuracyGrader = Callable[[Item, ScoreOptions, dict[str, BaseModel]], Awaitable[Score]]
 
@@ -193,12 +195,19 @@ class Scorer:
                 score = Score.undecided(ErrorType.internal_error, f"{type(exc).__name__}: {exc}")
             _record(slot, ACCURACY, score, time.perf_counter() - started)
 
+        # Sandbox jobs of this request share one line in the pool's fair queue.
+        REQUEST.set(uuid.uuid4().hex)
         tasks = {asyncio.ensure_future(run(slot)): slot for slot in needing}
         if not tasks:
             return
-        done, pending = await asyncio.wait(
-            tasks, timeout=request_timeout_s, return_when=asyncio.FIRST_EXCEPTION
-        )
+        try:
+            done, pending = await asyncio.wait(
+                tasks, timeout=request_timeout_s, return_when=asyncio.FIRST_EXCEPTION
+            )
+        except asyncio.CancelledError:  # the client went away: its queued work goes too
+            for task in tasks:
+                task.cancel()
+            raise
         # A full sandbox queue (the one exception run() lets out) makes the request a 429:
         # answer it now, and read every failed task's exception so none is logged as lost.
         failed = [e for t in done if not t.cancelled() and (e := t.exception()) is not None]

@@ -21,6 +21,7 @@ from typing import Any
 from sandbox import metrics as m
 from sandbox.backend import Backend, SandboxBusy, SandboxUnavailable, Worker, WorkerBroken
 from sandbox.jobs import CodeJob, CodeResult, Verdict, parse_tests
+from sandbox.scheduler import REQUEST, FairQueue
 from sandbox.settings import SandboxSettings
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,8 @@ class SandboxPool:
         self.pool_id = uuid.uuid4().hex[:12]
         self._executor = ThreadPoolExecutor(self.settings.pool_size + 4, "sandbox")
         self.backend = backend or self._make_backend()
-        self._idle: asyncio.Queue[Worker | None] = asyncio.Queue()
+        self._idle: FairQueue[Worker] = FairQueue()
+        self._callers: dict[asyncio.Task[CodeResult], int] = {}  # who still wants a job's result
         self._workers: set[Worker] = set()
         self._in_use: set[Worker] = set()
         self._cache: OrderedDict[str, CodeResult] = OrderedDict()
@@ -97,8 +99,7 @@ class SandboxPool:
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
-        for _ in range(self._waiting + len(self._workers) + 1):
-            self._idle.put_nowait(None)  # wakes waiters: they raise SandboxUnavailable
+        self._idle.close()  # wakes waiters: they raise SandboxUnavailable
         workers, self._workers = list(self._workers), set()
         await asyncio.gather(*(w.close() for w in workers), return_exceptions=True)
         try:
@@ -126,7 +127,7 @@ class SandboxPool:
             raise SandboxUnavailable("pool closed")
         self._workers.add(worker)
         m.WORKERS.set(len(self._workers))
-        self._idle.put_nowait(worker)
+        self._idle.put(worker)
         return worker
 
     async def _replace(self, old: Worker | None, reason: str) -> None:
@@ -189,13 +190,26 @@ class SandboxPool:
                 raise SandboxBusy(self.retry_after())
             self._waiting += 1
             m.QUEUE_DEPTH.set(self._waiting)
-            task = asyncio.ensure_future(self._execute(job, key))
+            task = asyncio.ensure_future(self._execute(job, key, REQUEST.get()))
             self._inflight[key] = task
             task.add_done_callback(lambda t: self._done(key, t))
         else:
             self.counts["shared"] += 1
-        # shield: a caller that gives up does not abort a job holding a sandbox
-        return await asyncio.shield(task)
+        # shield: one caller giving up does not abort a job others share; the last one does
+        self._callers[task] = self._callers.get(task, 0) + 1
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if self._callers[task] == 1 and not task.done():
+                # Nobody wants the result any more (deadline passed, client gone): a queued
+                # job leaves the queue, a running one is stopped with its sandbox.
+                self.counts["abandoned"] += 1
+                task.cancel()
+            raise
+        finally:
+            left = self._callers.pop(task) - 1
+            if left:
+                self._callers[task] = left
 
     def retry_after(self) -> float:
         """Seconds until the queue has likely drained: depth x mean run time / sandboxes."""
@@ -211,23 +225,24 @@ class SandboxPool:
                 while len(self._cache) > self.settings.cache_size:
                     self._cache.popitem(last=False)
 
-    async def _acquire(self) -> Worker:
+    def _check_alive(self) -> None:
+        if self._closed:
+            raise SandboxUnavailable("sandbox pool closed")
+        if not self._workers and self._spawn_failures >= 3:
+            raise SandboxUnavailable("no live sandbox and none can start")
+
+    async def _acquire(self, owner: str = "") -> Worker:
         while True:
-            try:
-                worker = await asyncio.wait_for(self._idle.get(), timeout=5.0)
-            except asyncio.TimeoutError:
-                if not self._workers and self._spawn_failures >= 3:
-                    raise SandboxUnavailable("no live sandbox and none can start") from None
-                continue
+            worker = await self._idle.get(owner, self._check_alive)
             if worker is None or self._closed:
                 raise SandboxUnavailable("sandbox pool closed")
             if worker in self._workers:
                 return worker
 
-    async def _execute(self, job: CodeJob, key: str) -> CodeResult:
+    async def _execute(self, job: CodeJob, key: str, owner: str) -> CodeResult:
         t0 = time.monotonic()
         try:
-            worker = await self._acquire()
+            worker = await self._acquire(owner)
         finally:
             self._waiting -= 1
             m.QUEUE_DEPTH.set(self._waiting)
@@ -235,7 +250,7 @@ class SandboxPool:
         result, broken = await self._run_on(worker, job)
         if broken:  # the sandbox died, not necessarily because of this job: one retry
             self.counts["retries"] += 1
-            result, again = await self._run_on(await self._acquire(), job)
+            result, again = await self._run_on(await self._acquire(owner), job)
             if broken == again == "inside" and await self._probe_passes():
                 # Two sandboxes ended from the inside under this program and a known-good job
                 # still passes: the program is to blame and graded 0, not null (a null would
@@ -281,6 +296,9 @@ class SandboxPool:
             log.warning("sandbox %s broke: %s", worker.name, e)
             result = CodeResult.error(job, str(e))
             broke = "inside" if await worker.ended_by_itself() else "outside"
+        except asyncio.CancelledError:
+            self._retire(worker, "abandoned")  # stops the job: its sandbox goes with it
+            raise
         except BaseException:
             self._retire(worker, "error")
             raise
@@ -310,7 +328,7 @@ class SandboxPool:
         elif worker.jobs >= self.settings.max_jobs_per_container:
             reason = "max_jobs"
         if reason is None:
-            self._idle.put_nowait(worker)
+            self._idle.put(worker)
         else:
             self._retire(worker, reason)
         return result, broke

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from reward_server.disconnect import until_disconnected
 from sandbox.backend import SandboxBusy, SandboxError
 from sandbox.jobs import CodeJob, Language, RunSpec, Verdict, normalize_language
 
@@ -106,6 +107,9 @@ def to_response(job: CodeJob, result: Any) -> RunCodeResponse:
             status="Finished", execution_time=compile_s, return_code=0, stderr=result.compile_output
         )
     run = result.run
+    if result.verdict == Verdict.sandbox_killed:  # the program's doing: a failed run
+        return RunCodeResponse(status="Failed", message=result.message,
+                               compile_result=compile_result)
     if run is None:
         return RunCodeResponse(status="SandboxError", message="no run result")
     status = "TimeLimitExceeded" if run.status == Verdict.timeout.value else "Finished"
@@ -138,7 +142,7 @@ async def run_code(body: RunCodeRequest, request: Request) -> Any:
     except ValueError as e:
         return RunCodeResponse(status="SandboxError", message=str(e))
     try:
-        result = await pool.run(job)
+        result = await until_disconnected(request, pool.run(job))
     except SandboxBusy as e:
         return JSONResponse(
             {"detail": str(e)},
