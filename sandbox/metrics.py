@@ -16,6 +16,10 @@ VERDICTS = Counter("sandbox_verdicts_total", "Verdicts by language.", ["language
 RECYCLES = Counter("sandbox_recycles_total", "Sandboxes replaced, by reason.", ["reason"])
 KILLS = Counter("sandbox_kills_total", "Programs killed, by kind (timeout, oom).", ["kind"])
 CACHE_HITS = Counter("sandbox_cache_hits_total", "Jobs answered from the result cache.")
+ABANDONED = Counter(
+    "sandbox_abandoned_total",
+    "Jobs dropped from the queue or stopped because nobody waited for them any more.",
+)
 BUSY = Counter("sandbox_busy_total", "Jobs refused because the queue was full.")
 WORKERS = Gauge("sandbox_workers", "Live sandboxes.")
 BUSY_WORKERS = Gauge("sandbox_busy_workers", "Sandboxes running a job.")

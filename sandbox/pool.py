@@ -204,6 +204,7 @@ class SandboxPool:
                 # Nobody wants the result any more (deadline passed, client gone): a queued
                 # job leaves the queue, a running one is stopped with its sandbox.
                 self.counts["abandoned"] += 1
+                m.ABANDONED.inc()
                 task.cancel()
             raise
         finally:
