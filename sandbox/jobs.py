@@ -239,6 +239,16 @@ class CodeJob(BaseModel):
         blob = json.dumps([image, self.for_runner()], sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
+    def time_sliced(self, slice_s: float) -> CodeJob:
+        """This job with at most ``slice_s`` CPU seconds (and ``3 * slice_s`` wall) per test,
+        or the job itself when its limits are within that already or ``slice_s`` is 0."""
+        lim = self.limits
+        wall = min(lim.wall(), 3 * slice_s)
+        if slice_s <= 0 or (lim.time_s <= slice_s and lim.wall() <= wall):
+            return self
+        limits = lim.model_copy(update={"time_s": min(lim.time_s, slice_s), "wall_time_s": wall})
+        return self.model_copy(update={"limits": limits})
+
     def host_deadline(self, margin: float = 30.0) -> float:
         """Seconds the host waits for an answer before declaring the container broken."""
         lim = self.limits

@@ -5,7 +5,8 @@ the jobs of every later request waited behind all of them. Here each request (na
 ``REQUEST`` context variable, which the server sets once per HTTP request and every task of
 that request inherits) has its own line, and a free sandbox goes to the line served least
 recently: with ``k`` requests waiting, each gets about ``1/k`` of the pool, and a request
-alone gets all of it.
+alone gets all of it. Within a request, second runs of jobs that timed out in their short
+first run wait until the request's first runs have been served.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ class FairQueue(Generic[T]):
 
     def __init__(self) -> None:
         self._free: deque[T] = deque()
-        self._lines: OrderedDict[str, deque[asyncio.Future[T | None]]] = OrderedDict()
+        # owner -> (waiters, waiters served only once the first line is empty)
+        self._lines: OrderedDict[str, tuple[deque[asyncio.Future[T | None]],
+                                            deque[asyncio.Future[T | None]]]] = OrderedDict()
 
     def qsize(self) -> int:
         """Free items not yet handed out."""
@@ -39,9 +42,9 @@ class FairQueue(Generic[T]):
     def put(self, item: T) -> None:
         """Hand ``item`` to the head of the least recently served line, or keep it free."""
         while self._lines:
-            owner, line = next(iter(self._lines.items()))
-            waiter = line.popleft()
-            if line:
+            owner, (now, later) = next(iter(self._lines.items()))
+            waiter = (now or later).popleft()
+            if now or later:
                 self._lines.move_to_end(owner)
             else:
                 del self._lines[owner]
@@ -53,19 +56,20 @@ class FairQueue(Generic[T]):
     def close(self) -> None:
         """Wake every waiter with None (the pool is closing)."""
         lines, self._lines = self._lines, OrderedDict()
-        for line in lines.values():
-            for waiter in line:
+        for now, later in lines.values():
+            for waiter in (*now, *later):
                 if not waiter.done():
                     waiter.set_result(None)
 
-    async def get(self, owner: str, check: Callable[[], None]) -> T | None:
-        """The next free item for ``owner`` (None once closed). ``check`` runs every
+    async def get(self, owner: str, check: Callable[[], None], later: bool = False) -> T | None:
+        """The next free item for ``owner`` (None once closed); with ``later``, only after
+        the owner's other waiters (second runs of slow jobs). ``check`` runs every
         ``CHECK_S`` seconds of waiting and may raise to give up. A waiter cancelled after an
         item reached it hands the item on: cancellation never loses a sandbox."""
         if self._free:
             return self._free.popleft()
         waiter: asyncio.Future[T | None] = asyncio.get_running_loop().create_future()
-        self._lines.setdefault(owner, deque()).append(waiter)
+        self._lines.setdefault(owner, (deque(), deque()))[1 if later else 0].append(waiter)
         try:
             while True:
                 done, _ = await asyncio.wait({waiter}, timeout=CHECK_S)

@@ -34,6 +34,11 @@ class SandboxSettings(BaseModel):
     )
     retry_after_s: float = Field(1.0, gt=0, description="least Retry-After when the queue is full")
     limits: Limits = Field(default_factory=Limits, description="default per-job limits")
+    first_pass_time_s: float = Field(
+        1.0, ge=0, description="CPU seconds per test of every job's first run (wall: 3x); a job "
+        "that times out in it runs again with its full limits after its request's other first "
+        "runs, so cheap items are not starved behind slow ones. 0: one run, full limits"
+    )
     runtime: str | None = Field(None, description="OCI runtime, e.g. `runsc` for gVisor")
     container_memory_mb: int = Field(2048, ge=128, description="memory = memory+swap")
     container_cpus: float = Field(1.0, gt=0)

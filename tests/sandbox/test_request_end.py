@@ -78,6 +78,34 @@ async def test_requests_take_turns_for_sandboxes(sandbox_image: str) -> None:
         assert order.index("b") <= 2, order
 
 
+@ASYNC
+async def test_cheap_item_is_not_starved_behind_slow_ones_of_its_request(
+        sandbox_image: str) -> None:
+    """One request: four programs that run out their time, then an honest one. Every job's
+    first run gets a short slice and only the slow ones run again with their full limits, after
+    the request's other first runs: the honest item is graded before any slow one finishes."""
+    settings = test_settings(sandbox_image, pool_size=1, cache_size=0, first_pass_time_s=0.2)
+    async with SandboxPool(settings) as pool:
+        order: list[str] = []
+        REQUEST.set("one-request")
+
+        async def submit(name: str, job: CodeJob) -> None:
+            result = await pool.run(job)
+            order.append(f"{name}:{result.verdict.value}")
+
+        slow = [asyncio.ensure_future(submit(f"slow{i}", CodeJob(
+            language="python", code=f"import time\ntime.sleep(5)  # {i}\nprint(3)",
+            tests=THREE, limits=Limits(time_s=0.5, wall_time_s=1.0)))) for i in range(4)]
+        await asyncio.sleep(0.1)
+        honest = asyncio.ensure_future(submit("honest", CodeJob(
+            language="python", code="print(3)", tests=THREE,
+            limits=Limits(time_s=0.5, wall_time_s=1.0))))
+        await asyncio.gather(*slow, honest)
+        assert order[0] == "honest:pass", order
+        assert sorted(order[1:]) == [f"slow{i}:timeout" for i in range(4)]
+        assert pool.counts["second_pass"] == 4
+
+
 def _metric(text: str, name: str) -> float:
     found = re.search(rf"^{name} ([0-9.e+]+)$", text, re.M)
     return float(found.group(1)) if found else 0.0
