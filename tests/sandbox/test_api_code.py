@@ -93,19 +93,12 @@ def test_stopping_the_server_removes_its_containers(sandbox_image: str) -> None:
         ready_path="/readyz",
     )
     client = docker.from_env()
-    ours = [
-        c
-        for c in client.containers.list(filters={"label": LABEL})
-        if c.labels.get(LABEL_PID) == str(server.process.pid)
-    ]
+    # only this server's containers (other pools on the engine come and go meanwhile)
+    mine = {"label": [LABEL, f"{LABEL_PID}={server.process.pid}"]}
+    ours = client.containers.list(filters=mine, ignore_removed=True)
     assert len(ours) == 2
     stop_server(server)
-    leftover = [
-        c.id
-        for c in client.containers.list(all=True, filters={"label": LABEL})
-        if c.id in {o.id for o in ours}
-    ]
-    assert leftover == []
+    assert client.containers.list(all=True, filters=mine, ignore_removed=True) == []
 
 
 def test_code_disabled_server_says_so(http: httpx.Client) -> None:
