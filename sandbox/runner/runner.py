@@ -120,7 +120,8 @@ _h()
 # dir is not on its import path; only the program's child adds it), imports every module it
 # needs before the program runs, and lets in only the names the tests refer to that are not
 # builtins (plus the entry point), so a program's ``abs`` or ``sorted`` cannot change what an
-# assert computes. Modules cross by name and only from the standard library.
+# assert computes. A module crosses only as a standard module under its own name (``import
+# math``), imported afresh here: never an alias (``import cmath as math``) or a program's file.
 ASSERT_HARNESS = r"""
 import marshal, os, sys, builtins, traceback, types
 def _frame(fd_in, fd_out):
@@ -221,8 +222,7 @@ def _h():
                 continue
             if what == "callable": g[name] = proxy(name)
             elif what == "value": g[name] = value
-            elif what == "module" and typ(value) is str and (
-                    value.partition(".")[0] in sys.stdlib_module_names):
+            elif what == "module" and value == name and name in sys.stdlib_module_names:
                 try: g[name] = __import__(value, fromlist=["_"])
                 except Exception: pass
         if p["test_code"]: run("tests.py", p["test_code"], g)

@@ -76,7 +76,7 @@ async def test_wrong_program_cannot_forge_a_pass(pool: SandboxPool, code: str,
 async def test_honest_programs_still_hand_over_what_tests_use(pool: SandboxPool) -> None:
     """Helpers the tests call, values and standard modules the program imported all cross;
     a program may still import a module file it wrote itself."""
-    code = ("import math\nimport collections as C\n"
+    code = ("import math\nimport collections\n"
             "open('mylib.py', 'w').write('def twice(x):\\n    return 2 * x\\n')\n"
             "import mylib\n"
             "LIMIT = 10\n"
@@ -85,6 +85,6 @@ async def test_honest_programs_still_hand_over_what_tests_use(pool: SandboxPool)
     tests = parse_tests({"type": "assert", "asserts": [
         "assert add(1, 2) == 3", "assert is_even(add(1, 1))", "assert LIMIT == 10",
         "assert math.isclose(math.sqrt(add(2, 2)), 2.0)",
-        "assert C.Counter('aab')['a'] == add(1, 1)", "assert abs(-add(1, 1)) == 2"]})
+        "assert collections.Counter('aab')['a'] == add(1, 1)", "assert abs(-add(1, 1)) == 2"]})
     result = await pool.run(CodeJob(language="python", code=code, tests=tests))
     assert result.verdict.value == "pass" and result.passed == 6, result
