@@ -9,6 +9,7 @@ itself. Timeouts here are CPU time (wall clock gets slack), so answers do not de
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from reward_server.disconnect import until_disconnected
 from sandbox.backend import SandboxBusy, SandboxError
 from sandbox.jobs import CodeJob, Language, RunSpec, Verdict, normalize_language
+from sandbox.scheduler import REQUEST
 
 router = APIRouter(tags=["compat"])
 
@@ -142,6 +144,7 @@ async def run_code(body: RunCodeRequest, request: Request) -> Any:
     except ValueError as e:
         return RunCodeResponse(status="SandboxError", message=str(e))
     try:
+        REQUEST.set(uuid.uuid4().hex)  # its own line in the pool's fair queue
         result = await until_disconnected(request, pool.run(job))
     except SandboxBusy as e:
         return JSONResponse(

@@ -123,7 +123,9 @@ _h()
 # assert computes. A module crosses only as a standard module under its own name (``import
 # math``), imported afresh here: never an alias (``import cmath as math``) or a program's file.
 ASSERT_HARNESS = r"""
-import marshal, os, sys, builtins, traceback, types
+import sys
+sys.path[:] = [p for p in sys.path if p not in ("", ".")]  # what -P does, for Python < 3.11
+import marshal, os, builtins, traceback, types
 def _frame(fd_in, fd_out):
     def readn(k):
         buf = b""
@@ -695,7 +697,7 @@ class Runner:
             else:
                 harness = ASSERT_HARNESS if kind == "assert" else CALL_HARNESS
                 # -P: the tests' process never imports from the work dir the program writes
-                isolate = ["-P"] if kind == "assert" else []
+                isolate = ["-P"] if kind == "assert" and sys.version_info >= (3, 11) else []
                 argv_t = PY + isolate + ["-c", harness]
                 data = self.payload(job, tests, case, nonce, stop)
             r = self.run(argv_t, work, data, cpu * scale, wall * scale, mem, mem_kind, lim,
