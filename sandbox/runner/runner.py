@@ -116,16 +116,23 @@ _h()
 # anything in its memory; the child drops stdin and the report fd and hosts the program,
 # answering calls over pipes. Only marshal-able plain values cross, and neither process is
 # dumpable, so the program cannot read the tests' process either.
-# The tests' process must never run code the program wrote: it starts with ``-P`` (the work
-# dir is not on its import path; only the program's child adds it), imports every module it
-# needs before the program runs, and lets in only the names the tests refer to that are not
-# builtins (plus the entry point), so a program's ``abs`` or ``sorted`` cannot change what an
-# assert computes. A module crosses only as a standard module under its own name (``import
-# math``), imported afresh here: never an alias (``import cmath as math``) or a program's file.
+# The tests' process must never run code the program wrote: it starts with ``-P`` (the work dir
+# is not on its import path; only the program's child adds it), imports every module it needs
+# before the program runs (it formats errors itself, without traceback), and lets in only the
+# names the tests refer to that are not builtins (plus the entry point), so a program's ``abs``
+# or ``sorted`` cannot change what an assert computes. A module crosses only as a standard module
+# under its own name (``import math``), imported afresh here: never an alias (``import cmath as
+# math``) or a program's file.
 ASSERT_HARNESS = r"""
 import sys
 sys.path[:] = [p for p in sys.path if p not in ("", ".")]  # what -P does, for Python < 3.11
-import marshal, os, builtins, traceback, types
+import marshal, os, builtins, types
+def _describe(e):
+    # "Type: message", as traceback.format_exception_only would say it, without importing
+    # traceback (30 ms) into a process that must import nothing after the program ran
+    try: m = str(e)
+    except Exception: m = ""
+    return type(e).__name__ + (": " + m if m else "")
 def _frame(fd_in, fd_out):
     def readn(k):
         buf = b""
@@ -150,7 +157,7 @@ def _program(fd_in, fd_out):
     g = {"__name__": "__solution__", "__builtins__": __builtins__}
     try: exec(compile(code, "solution.py", "exec"), g)
     except BaseException as e:
-        send(("error", "".join(traceback.format_exception_only(type(e), e)).strip())); os._exit(1)
+        send(("error", _describe(e))); os._exit(1)
     names = []
     for k, v in list(g.items()):
         if k.startswith("__"): continue
@@ -190,7 +197,7 @@ def _h():
         if report: emit(**report)
         ex(code)
     def err(e):
-        msg = "".join(traceback.format_exception_only(typ(e), e)).strip()
+        msg = _describe(e)
         where, tb = "", e.__traceback__
         while tb is not None:
             f, n = tb.tb_frame.f_code.co_filename, tb.tb_lineno or 0
