@@ -205,6 +205,8 @@ class SandboxPool:
                 # job leaves the queue, a running one is stopped with its sandbox.
                 self.counts["abandoned"] += 1
                 m.ABANDONED.inc()
+                if self._inflight.get(key) is task:  # a later identical job starts afresh
+                    del self._inflight[key]
                 task.cancel()
             raise
         finally:
@@ -218,7 +220,8 @@ class SandboxPool:
         return max(self.settings.retry_after_s, round(drain, 1))
 
     def _done(self, key: str, task: asyncio.Task[CodeResult]) -> None:
-        self._inflight.pop(key, None)
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
         if not task.cancelled() and task.exception() is None:
             result = task.result()
             if result.verdict != Verdict.sandbox_error and self.settings.cache_size:
