@@ -59,6 +59,18 @@ async def test_a_shared_job_runs_while_anyone_still_waits(sandbox_image: str) ->
 
 
 @ASYNC
+async def test_identical_job_sent_again_after_abandoning_is_graded(sandbox_image: str) -> None:
+    async with SandboxPool(test_settings(sandbox_image, pool_size=1, cache_size=0)) as pool:
+        job = sleeper(0, 0.3)
+        first = asyncio.ensure_future(pool.run(job))
+        await asyncio.sleep(0.2)
+        first.cancel()
+        await asyncio.sleep(0)  # the caller has given up; its job is still being stopped
+        again = await pool.run(job)
+        assert again.verdict.value == "pass", again
+
+
+@ASYNC
 async def test_requests_take_turns_for_sandboxes(sandbox_image: str) -> None:
     """Request A queues six slow programs, then request B one fast one: B is served after at
     most one of A's (the pool has one sandbox), not after all six."""
