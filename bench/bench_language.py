@@ -1,0 +1,161 @@
+"""Accuracy of the ``language`` reward on real text mixed at known ratios.
+
+Real sentences from Django's human translations (``bench/language_corpus.py``) are mixed
+per (target, foreign) pair: a reasoning of target sentences with foreign sentences between
+them (``sentences``), or target sentences with a short foreign label spliced in after a
+comma (``interjections``, e.g. "..., Save and continue editing, ..."). The true ratio is
+counted with the reward's own word units on each piece alone; the table shows it next to
+the reported ratio, averaged over ``--samples`` texts per cell, and the time per call.
+Run: ``python bench/bench_language.py [--samples 20] [--out docs/language.md]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import markdown_table  # noqa: E402
+from bench.language_corpus import phrases, sentences  # noqa: E402
+from reward_server.rewards.language import count_words, language_reward  # noqa: E402
+from reward_server.rewards.language_model import warm  # noqa: E402
+from reward_server.rewards.registry import NoParams  # noqa: E402
+from reward_server.schemas import Item  # noqa: E402
+
+LANGS = ("en", "fr", "de", "es", "it", "ru", "zh", "ja")
+FOREIGN_SHARES = (0.0, 0.1, 0.25, 0.5)  # share of sentences in the foreign language
+SENTENCES_PER_TEXT = 12
+
+
+def words(text: str, lang: str) -> int:
+    counts, undecided = count_words(text, lang)
+    return sum(counts.values()) + undecided
+
+
+def join(lang: str, pieces: list[str]) -> str:
+    return ("" if lang in ("zh", "ja") else " ").join(pieces)
+
+
+def mixed_sentences(rng: random.Random, target: str, foreign: str, share: float):
+    """(text, true target share): foreign sentences in random places among target ones."""
+    n_foreign = round(SENTENCES_PER_TEXT * share)
+    own = rng.sample(sentences(target), SENTENCES_PER_TEXT - n_foreign)
+    other = rng.sample(sentences(foreign), n_foreign)
+    pieces = [(s, target) for s in own] + [(s, foreign) for s in other]
+    rng.shuffle(pieces)
+    n_own = sum(words(s, target) for s in own)
+    n_other = sum(words(s, foreign) for s in other)
+    return " ".join(p for p, _ in pieces), n_own / (n_own + n_other)
+
+
+def mixed_interjections(rng: random.Random, target: str, foreign: str):
+    """Every second target sentence gets a short foreign label after a comma."""
+    own = list(rng.sample(sentences(target), SENTENCES_PER_TEXT))
+    n_own = sum(words(s, target) for s in own)
+    n_other = 0
+    for i in range(0, len(own), 2):
+        label = rng.choice(phrases(foreign))
+        n_other += words(label, foreign)
+        comma = "，" if target in ("zh", "ja") else ", "
+        own[i] = own[i][:-1] + comma + label + own[i][-1]
+    return " ".join(own), n_own / (n_own + n_other)
+
+
+def reported(text: str, target: str) -> tuple[float, float]:
+    item = Item(completion=f"<think>{text}</think>42", target_language=target)
+    started = time.perf_counter()
+    value = language_reward(item, NoParams()).value
+    return float(value if value is not None else float("nan")), time.perf_counter() - started
+
+
+def run(samples: int, seed: int) -> tuple[str, str, str]:
+    warm()
+    rng = random.Random(seed)
+    header = ["target", "foreign"] + [
+        f"{round(100 * (1 - s))}% target: true / reported" for s in FOREIGN_SHARES[1:]
+    ] + ["interjections: true / reported"]
+    rows, errors, pure, timings = [], [], [], []
+    for target in LANGS:
+        for foreign in LANGS:
+            if foreign == target:
+                continue
+            row: list[object] = [target, foreign]
+            for share in FOREIGN_SHARES:
+                cells = [mixed_sentences(rng, target, foreign, share) for _ in range(samples)]
+                got = [reported(text, target) for text, _ in cells]
+                timings += [t for _, t in got]
+                true = statistics.fmean(r for _, r in cells)
+                mean = statistics.fmean(v for v, _ in got)
+                errors += [abs(v - r) for (v, _), (_, r) in zip(got, cells, strict=True)]
+                if share == 0.0:
+                    pure += [v for v, _ in got]
+                else:
+                    row.append(f"{true:.2f} / {mean:.2f}")
+            cells = [mixed_interjections(rng, target, foreign) for _ in range(samples)]
+            got = [reported(text, target) for text, _ in cells]
+            errors += [abs(v - r) for (v, _), (_, r) in zip(got, cells, strict=True)]
+            true = statistics.fmean(r for _, r in cells)
+            row.append(f"{true:.2f} / {statistics.fmean(v for v, _ in got):.2f}")
+            rows.append(row)
+    summary = markdown_table(
+        ["measure", "value"],
+        [
+            ["texts scored", len(errors) + 0],
+            ["pure target text: mean reported (should be 1.00)", f"{statistics.fmean(pure):.3f}"],
+            ["pure target text: share reported below 0.95", f"{sum(v < 0.95 for v in pure) / len(pure):.3f}"],
+            ["mixed text: mean absolute error of the ratio", f"{statistics.fmean(errors):.3f}"],
+            ["mixed text: share with error over 0.10", f"{sum(e > 0.1 for e in errors) / len(errors):.3f}"],
+            ["time per call, median ms (12 sentences, warm cache)", f"{1000 * statistics.median(timings):.2f}"],
+        ],
+    )  # fmt: skip
+    return summary, markdown_table(header, rows), speed()
+
+
+def speed() -> str:
+    """Cold and warm cost of one 2,000-word reasoning of real English and French sentences."""
+    from reward_server.rewards import language_model
+
+    rng = random.Random(1)
+    pool = list(sentences("en")) + list(sentences("fr"))
+    text, n = [], 0
+    while n < 2000:
+        s = rng.choice(pool)
+        text.append(s)
+        n += len(s.split())
+    body = " ".join(text)
+    language_model.word_evidence.cache_clear()
+    _, cold = reported(body, "en")
+    _, hot = reported(body, "en")
+    return markdown_table(
+        ["reasoning", "words", "cold word cache, ms", "warm word cache, ms"],
+        [["real en + fr sentences", n, f"{cold * 1000:.1f}", f"{hot * 1000:.1f}"]],
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--samples", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=None, help="write the tables into this file")
+    args = parser.parse_args()
+    summary, table, timing = run(args.samples, args.seed)
+    text = f"{summary}\n\n{timing}\n\n{table}\n"
+    print(text)
+    if args.out is not None:
+        doc = args.out.read_text() if args.out.exists() else ""
+        begin, end = "<!-- bench_language:begin -->", "<!-- bench_language:end -->"
+        if begin in doc and end in doc:
+            doc = doc[: doc.index(begin) + len(begin)] + "\n" + text + doc[doc.index(end) :]
+        else:
+            doc += f"\n{begin}\n{text}{end}\n"
+        args.out.write_text(doc)
+
+
+if __name__ == "__main__":
+    main()
