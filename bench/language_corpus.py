@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gettext
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 # Our language code -> Django's locale folder.
@@ -28,7 +28,7 @@ def _django_root() -> Path:
     return Path(django.__file__).resolve().parent
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(lang: str) -> dict[str, str]:
     """English message -> its translation in ``lang`` (identity for ``en``), cleaned."""
     out: dict[str, str] = {}
@@ -50,7 +50,7 @@ def _word_count(text: str) -> int:
     return len(text.split())
 
 
-@lru_cache(maxsize=None)
+@cache
 def sentences(lang: str, min_words: int = 5) -> tuple[str, ...]:
     """Translated messages whose English original is a sentence of ``min_words`` or more."""
     return tuple(
@@ -61,7 +61,7 @@ def sentences(lang: str, min_words: int = 5) -> tuple[str, ...]:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def phrases(lang: str) -> tuple[str, ...]:
     """Translated labels whose English original has two to five words and no punctuation."""
     return tuple(

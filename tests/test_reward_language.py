@@ -298,7 +298,8 @@ def test_english_in_capitals_is_english(target: str) -> None:
 
 
 def test_capitals_in_the_target_language_stay_target() -> None:
-    assert score("Jetzt müssen wir die Summe berechnen. DAS ERGEBNIS IST SIEBEN.", "de").value == 1.0
+    german = "Jetzt müssen wir die Summe berechnen. DAS ERGEBNIS IST SIEBEN."
+    assert score(german, "de").value == 1.0
     assert score("NOUS DEVONS CALCULER LA SOMME DES TERMES.", "fr").value == 1.0
 
 

@@ -14,7 +14,7 @@ from reward_server.schemas import Item
 
 R1_DISTILL = "<｜begin▁of▁sentence｜><｜User｜>What is 2+2?<｜Assistant｜><think>\n"
 QWQ = "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n<think>\n"
-QWEN3_NO_THINK = "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"
+QWEN3_NO_THINK = QWQ + "\n</think>\n\n"  # Qwen3 with enable_thinking=False
 CHATML = "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n"
 NAMES_THE_TAG = "Reason inside <think> </think> tags, then answer. Start with <think> please."
 INSIDE = "Two plus two is four.\n</think>\n\n\\boxed{4}"  # what a prefilled model writes
