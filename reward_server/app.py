@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import os
@@ -29,6 +30,7 @@ from reward_server.compat.openrlhf import parse_weights, to_openrlhf_response, t
 from reward_server.graders import Graders
 from reward_server.limits import BodyLimits
 from reward_server.observability import RequestId, setup_logging
+from reward_server.rewards import language_model
 from reward_server.schemas import (
     Item,
     ItemResult,
@@ -53,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         graders = Graders(settings)
         await graders.start()
+        # the language models take about 2 s to load: in the background, not on first use
+        asyncio.get_running_loop().run_in_executor(None, language_model.warm)
         app.state.graders = graders
         app.state.scorer = Scorer(
             graders.accuracy, settings.max_completion_chars, settings.max_pending_items
