@@ -126,9 +126,7 @@ def _is_shouting(sentence: Sentence) -> bool:
     return len(words) >= 2 and all(w.isupper() for w in words)
 
 
-def _decide(words: list[str], target: str) -> str | None:
-    """A lone word is never decided: "Perfect", "Bon", "Hmm" belong to several languages."""
-    return model.decide(model.span_evidence(words), target) if len(words) >= 2 else None
+Ranges = list[tuple[int, int]]  # [start, end) word ranges of the text's Latin words
 
 
 def _judge_latin(sentences: list[Sentence], target: str, counts: Counter[str]) -> int:
@@ -136,33 +134,52 @@ def _judge_latin(sentences: list[Sentence], target: str, counts: Counter[str]) -
 
     Each clause is decided alone, so a short interjection of another language inside a
     target-language sentence is seen; the clauses left undecided are pooled per sentence
-    and decided together. Against a non-Latin target every Latin word is not the target,
-    so it is labelled with its best language (``und`` without evidence) and counted.
+    and decided together, and what is still undecided is pooled over the whole text once
+    more (so "Let. Me. Check. The. Sum." is English, not five undecided words). A lone
+    word is never decided: "Perfect", "Bon", "Hmm" belong to several languages. Against a
+    non-Latin target every Latin word is not the target, so it is labelled with its best
+    language (``und`` without evidence) and counted.
     """
-    undecided = 0
-    latin_target = target in LATIN_LANGS
+    words: list[str] = []
+    ranged: list[Ranges] = []
     for sentence in sentences:
-        if _is_shouting(sentence):
-            sentence = [[w.lower() for w in clause] for clause in sentence]
-        if not latin_target:
-            words = [w for clause in sentence for w in clause]
-            evidence = model.span_evidence(words)
-            counts["und" if evidence is None else model.best_language(evidence)] += len(words)
-            continue
-        pooled: list[str] = []
+        shouting = _is_shouting(sentence)
+        ranged.append([])
         for clause in sentence:
-            label = _decide(clause, target)
+            ranged[-1].append((len(words), len(words) + len(clause)))
+            words += [w.lower() for w in clause] if shouting else clause
+    evidence = model.TextEvidence(words)
+
+    def size(ranges: Ranges) -> int:
+        return sum(end - start for start, end in ranges)
+
+    def decide(ranges: Ranges) -> str | None:
+        return model.decide(evidence.of(ranges), target) if size(ranges) >= 2 else None
+
+    if target not in LATIN_LANGS:
+        for ranges in ranged:
+            found = evidence.of(ranges)
+            counts["und" if found is None else model.best_language(found)] += size(ranges)
+        return 0
+    left: Ranges = []
+    for ranges in ranged:
+        pooled: Ranges = []
+        for clause in ranges:
+            label = decide([clause])
             if label is None:
-                pooled += clause
+                pooled.append(clause)
             else:
-                counts[label] += len(clause)
-        if pooled and len(sentence) > 1:
-            label = _decide(pooled, target)
-            if label is not None:
-                counts[label] += len(pooled)
-                continue
-        undecided += len(pooled)
-    return undecided
+                counts[label] += size([clause])
+        label = decide(pooled) if len(pooled) > 1 else None
+        if label is None:
+            left += pooled
+        else:
+            counts[label] += size(pooled)
+    label = decide(left) if len(left) > 1 else None
+    if label is not None:
+        counts[label] += size(left)
+        return 0
+    return size(left)
 
 
 def count_words(text: str, target: str) -> tuple[Counter[str], int]:

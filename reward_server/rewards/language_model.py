@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from functools import lru_cache
 
+import numpy as np
 from langdetect.detector import Detector
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.utils.ngram import NGram
@@ -36,7 +38,7 @@ _WORD_FLOOR = math.log(MIN_WORD_FREQ) - 1.0  # log-frequency of an absent word
 WORD_WEIGHT = 2.0  # weight of the word-frequency term against the n-gram term
 MARGIN = 6.0  # log-likelihood lead (nats) a span needs to be given a language
 
-Evidence = tuple[float, ...]  # summed log-likelihood per language of LATIN_LANGS
+Evidence = np.ndarray  # [len(LATIN_LANGS)] summed log-likelihood (nats) per language
 
 
 @lru_cache(maxsize=1)
@@ -76,7 +78,7 @@ _NGRAM_FLOOR = Detector.ALPHA_DEFAULT / Detector.BASE_FREQ  # langdetect's smoot
 
 
 @lru_cache(maxsize=1 << 16)
-def _ngram_logp(gram: str) -> Evidence | None:
+def _ngram_logp(gram: str) -> tuple[float, ...] | None:
     probs = _profiles().get(gram)
     return None if probs is None else tuple(math.log(p + _NGRAM_FLOOR) for p in probs)
 
@@ -100,7 +102,7 @@ def word_grams(word: str) -> list[str]:
     return grams
 
 
-def _freq_evidence(word: str) -> Evidence | None:
+def _freq_evidence(word: str) -> tuple[float, ...] | None:
     table = _word_freqs()
     word = word.lower().replace("\u2019", "'")
     parts = [word] if word in table else [p for p in word.split("'") if p in table]
@@ -113,23 +115,47 @@ def _freq_evidence(word: str) -> Evidence | None:
 
 @lru_cache(maxsize=1 << 16)
 def word_evidence(word: str) -> Evidence | None:
-    """Summed log-likelihood per language of ``word``, or None when neither model knows it.
-
-    langdetect's n-grams never span a space, so a span's evidence is the sum of its words'.
+    """Summed log-likelihood per language of ``word`` (read-only), or None when neither
+    model knows it. langdetect's n-grams never span a space, so a span's evidence is the
+    sum of its words'.
     """
     rows = [row for gram in word_grams(word) if (row := _ngram_logp(gram)) is not None]
     if (freq := _freq_evidence(word)) is not None:
         rows.append(freq)
-    return tuple(map(sum, zip(*rows, strict=True))) if rows else None
+    if not rows:
+        return None
+    evidence = np.asarray(rows, dtype=np.float64).sum(axis=0)
+    evidence.flags.writeable = False  # shared through the cache
+    return evidence
 
 
-def span_evidence(words: list[str]) -> Evidence | None:
-    rows = [e for w in words if (e := word_evidence(w)) is not None]
-    return tuple(map(sum, zip(*rows, strict=True))) if rows else None
+class TextEvidence:
+    """Evidence of any set of word ranges of one text, by prefix sums: O(1) per range."""
+
+    def __init__(self, words: Sequence[str]) -> None:
+        rows = [word_evidence(w) for w in words]
+        zero = np.zeros(len(LATIN_LANGS))
+        table = np.zeros((len(words) + 1, len(LATIN_LANGS)))  # [words + 1, languages]
+        if words:
+            table[1:] = np.cumsum([zero if r is None else r for r in rows], axis=0)
+        self._sums = table
+        self._known = np.concatenate([[0], np.cumsum([r is not None for r in rows])]).tolist()
+
+    def of(self, ranges: Sequence[tuple[int, int]]) -> Evidence | None:
+        """Summed evidence of the words in ``ranges`` ([start, end) pairs); None if none is
+        known to either model."""
+        if not any(self._known[end] - self._known[start] for start, end in ranges):
+            return None
+        return sum((self._sums[end] - self._sums[start] for start, end in ranges),
+                   start=np.zeros(len(LATIN_LANGS)))
+
+
+def span_evidence(words: Sequence[str]) -> Evidence | None:
+    return TextEvidence(words).of([(0, len(words))])
 
 
 def best_language(evidence: Evidence) -> str:
-    return LATIN_LANGS[max(range(len(evidence)), key=evidence.__getitem__)]
+    return LATIN_LANGS[int(np.argmax(evidence))]
 
 
 def decide(evidence: Evidence | None, target: str) -> str | None:
@@ -143,8 +169,9 @@ def decide(evidence: Evidence | None, target: str) -> str | None:
     if evidence is None:
         return None
     t = LATIN_LANGS.index(target)
-    best = best_language(evidence)
-    if best == target:
-        runner_up = max(v for i, v in enumerate(evidence) if i != t)
-        return target if evidence[t] - runner_up >= MARGIN else None
-    return best if evidence[LATIN_LANGS.index(best)] - evidence[t] >= MARGIN else None
+    best = int(np.argmax(evidence))
+    if best == t:
+        others = evidence.copy()
+        others[t] = -np.inf
+        return target if evidence[t] - others.max() >= MARGIN else None
+    return LATIN_LANGS[best] if evidence[best] - evidence[t] >= MARGIN else None
