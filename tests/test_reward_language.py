@@ -403,3 +403,37 @@ def test_real_short_labels_inside_target_sentences(target: str, foreign: str) ->
     n_own = sum(sum(lang.count_words(s, target)[0].values()) for s in own)
     assert result.value == pytest.approx(n_own / (n_own + n_other), abs=0.06), result.detail
     assert result.value < 0.95
+
+
+# Short English that language detectors misread in public bug reports (langdetect #105 and
+# #52, spacy-langdetect #7, language-detection #12, a PHP detector's #5 and #10): each is
+# English or undecided against an English target, and never the target otherwise.
+MISREAD = [
+    "I love you", "Let's talk somewhere else", "distribution agreement", "You are a noob.",
+    "welcome!", "War doesn't show who's right, just who's left.",
+    "Retirement planning at a young age is a good idea",
+    "What are strategies to promote a positive mental health in students?",
+    "How to launch a tech career in 2021", "Let’s talk about securing open source projects",
+    "Git clone: a data-driven study on cloning behaviors",
+    "Get up to speed with partial clone and shallow clone",
+    "Visualizing GitHub’s global community", "How to make DevOps your competitive advantage",
+    "dog", "cat",
+]
+
+
+@pytest.mark.parametrize("text", MISREAD)
+def test_misread_english_never_counts_as_another_target(text: str) -> None:
+    assert score(text, target="en").value == 1.0
+    for target in ("fr", "de", "sk", "pt", "it", "da", "nl", "tr"):
+        result = score(text, target=target)
+        assert result.value == 0.0 or result.detail.get("reason") == "undecided", (target, result)
+        assert result.detail["counts"].get(target, 0) == 0
+
+
+def test_order_of_sentences_does_not_matter() -> None:
+    """language-detection #59: the same de/fr sentences in three orders."""
+    de, fr, de2 = "Wie geht es Ihnen?", "Bonjour, le soleil brille et les oiseaux chantent.", \
+        "Es geht mir gut, Danke!"
+    results = {score(" ".join(order), target="de").value
+               for order in ((de, de2, fr), (de, fr, de2), (fr, de, de2))}
+    assert len(results) == 1 and 0.4 < results.pop() < 0.6

@@ -221,6 +221,11 @@ def test_real_paragraphs_repeated_vs_not(lang: str) -> None:
     assert looped < -0.75
 
 
+def test_minimind_report_repeated_greeting() -> None:
+    """minimind #832: "你好" five times got 0.0 from a \\w+ split."""
+    assert repetition_reward(item("你好你好你好你好你好"), RepetitionParams()).value == -0.75
+
+
 def test_cjk_tokens() -> None:
     from reward_server.rewards.shaping import repetition_tokens
 

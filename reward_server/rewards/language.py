@@ -161,11 +161,16 @@ def _judge_latin(sentences: list[Sentence], target: str, counts: Counter[str]) -
             found = evidence.of(ranges)
             counts["und" if found is None else model.best_language(found)] += size(ranges)
         return 0
+    clauses = [clause for ranges in ranged for clause in ranges]
+    rows, known = evidence.each([s for s, _ in clauses], [e for _, e in clauses])
+    labels = iter(model.decide_many(rows, target))
+    decided = {c: label for c, k, label in zip(clauses, known.tolist(), labels, strict=True)
+               if k and label is not None and c[1] - c[0] >= 2}
     left: Ranges = []
     for ranges in ranged:
         pooled: Ranges = []
         for clause in ranges:
-            label = decide([clause])
+            label = decided.get(clause)
             if label is None:
                 pooled.append(clause)
             else:

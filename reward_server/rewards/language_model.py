@@ -149,6 +149,11 @@ class TextEvidence:
         return sum((self._sums[end] - self._sums[start] for start, end in ranges),
                    start=np.zeros(len(LATIN_LANGS)))
 
+    def each(self, starts: Sequence[int], ends: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """([n, languages] evidence, [n] any word known) of n ranges at once."""
+        known = np.asarray(self._known)
+        return self._sums[ends] - self._sums[starts], (known[ends] - known[starts]) > 0
+
 
 def span_evidence(words: Sequence[str]) -> Evidence | None:
     return TextEvidence(words).of([(0, len(words))])
@@ -156,6 +161,20 @@ def span_evidence(words: Sequence[str]) -> Evidence | None:
 
 def best_language(evidence: Evidence) -> str:
     return LATIN_LANGS[int(np.argmax(evidence))]
+
+
+def decide_many(evidence: np.ndarray, target: str) -> list[str | None]:
+    """``decide`` for each row of ``evidence`` ([n, languages]), in one pass."""
+    if len(evidence) == 0:
+        return []
+    t = LATIN_LANGS.index(target)
+    best = evidence.argmax(axis=1)  # [n]
+    others = evidence.copy()
+    others[:, t] = -np.inf
+    target_lead = evidence[:, t] - others.max(axis=1)  # [n]
+    other_lead = evidence[np.arange(len(evidence)), best] - evidence[:, t]  # [n]
+    label = np.where(target_lead >= MARGIN, t, np.where(other_lead >= MARGIN, best, -1))
+    return [LATIN_LANGS[i] if i >= 0 else None for i in label.tolist()]
 
 
 def decide(evidence: Evidence | None, target: str) -> str | None:
@@ -166,12 +185,4 @@ def decide(evidence: Evidence | None, target: str) -> str | None:
     Only the target-versus-rest question is asked, so a Spanish span against a French
     target is "not French" even when Catalan and Spanish are close to each other.
     """
-    if evidence is None:
-        return None
-    t = LATIN_LANGS.index(target)
-    best = int(np.argmax(evidence))
-    if best == t:
-        others = evidence.copy()
-        others[t] = -np.inf
-        return target if evidence[t] - others.max() >= MARGIN else None
-    return LATIN_LANGS[best] if evidence[best] - evidence[t] >= MARGIN else None
+    return None if evidence is None else decide_many(evidence[None, :], target)[0]
