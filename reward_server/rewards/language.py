@@ -121,7 +121,7 @@ Sentence = list[list[str]]  # a sentence's Latin words, clause by clause
 
 
 def _is_shouting(sentence: Sentence) -> bool:
-    """A sentence written in capitals (langdetect would skip every all-caps word)."""
+    """A Latin-only sentence written in capitals (langdetect would skip every all-caps word)."""
     words = [w for clause in sentence for w in clause]
     return len(words) >= 2 and all(w.isupper() for w in words)
 
@@ -129,7 +129,9 @@ def _is_shouting(sentence: Sentence) -> bool:
 Ranges = list[tuple[int, int]]  # [start, end) word ranges of the text's Latin words
 
 
-def _judge_latin(sentences: list[Sentence], target: str, counts: Counter[str]) -> int:
+def _judge_latin(
+    sentences: list[Sentence], scripted: list[bool], target: str, counts: Counter[str]
+) -> int:
     """Count Latin words per decided language into ``counts``; return the undecided ones.
 
     Each clause is decided alone, so a short interjection of another language inside a
@@ -142,12 +144,17 @@ def _judge_latin(sentences: list[Sentence], target: str, counts: Counter[str]) -
     """
     words: list[str] = []
     ranged: list[Ranges] = []
-    for sentence in sentences:
-        shouting = _is_shouting(sentence)
+    for sentence, other_script in zip(sentences, scripted, strict=True):
+        # capitals among Han or Cyrillic words are acronyms, not a shouted sentence
+        shouting = not other_script and _is_shouting(sentence)
         ranged.append([])
         for clause in sentence:
-            ranged[-1].append((len(words), len(words) + len(clause)))
-            words += [w.lower() for w in clause] if shouting else clause
+            # capitals in an ordinary sentence are acronyms (JSON, CSRF, GCD), no language's
+            clause = [w.lower() for w in clause] if shouting else [
+                w for w in clause if not w.isupper()]
+            if clause:
+                ranged[-1].append((len(words), len(words) + len(clause)))
+                words += clause
     evidence = model.TextEvidence(words)
 
     def size(ranges: Ranges) -> int:
@@ -163,7 +170,7 @@ def _judge_latin(sentences: list[Sentence], target: str, counts: Counter[str]) -
         return 0
     clauses = [clause for ranges in ranged for clause in ranges]
     rows, known = evidence.each([s for s, _ in clauses], [e for _, e in clauses])
-    labels = iter(model.decide_many(rows, target))
+    labels = model.decide_many(rows, target)
     decided = {c: label for c, k, label in zip(clauses, known.tolist(), labels, strict=True)
                if k and label is not None and c[1] - c[0] >= 2}
     left: Ranges = []
@@ -192,6 +199,7 @@ def count_words(text: str, target: str) -> tuple[Counter[str], int]:
     counts: Counter[str] = Counter()
     target_script = TARGET_SCRIPT[target]
     sentences: list[Sentence] = [[[]]]
+    scripted = [False]  # the sentence has words of a non-Latin script
     cjk: list[list[int]] = [[0, 0]]  # Han and kana characters per clause of the sentence
 
     def end_sentence() -> None:
@@ -208,11 +216,15 @@ def count_words(text: str, target: str) -> tuple[Counter[str], int]:
         cjk[:] = [[0, 0]]
         if any(sentences[-1]):
             sentences.append([[]])
+            scripted.append(False)
+        else:
+            scripted[-1] = False
 
     for m in _TOKEN.finditer(text):
         kind, tok = m.lastgroup, m.group()
         if kind == "han" or kind == "kana":
             cjk[-1][kind == "kana"] += len(tok)
+            scripted[-1] = True
         elif kind == "stop":
             end_sentence()
         elif kind == "pause":
@@ -228,9 +240,11 @@ def count_words(text: str, target: str) -> tuple[Counter[str], int]:
         elif (script := _script(tok[0])) != "Math":
             label = "other" if script is None else SCRIPT_LANG[script]
             counts[target if script == target_script else label] += 1
+            scripted[-1] = True
     end_sentence()
-    sentences = [[c for c in s if c] for s in sentences if any(s)]
-    return counts, _judge_latin(sentences, target, counts)
+    kept = [i for i, s in enumerate(sentences) if any(s)]
+    sentences = [[c for c in sentences[i] if c] for i in kept]
+    return counts, _judge_latin(sentences, [scripted[i] for i in kept], target, counts)
 
 
 def normalize_language(code: str) -> str | None:
@@ -250,7 +264,8 @@ def language_reward(item: Item, params: NoParams) -> Score:
     sentence with kana, else zh); other scripts split on spaces and are labelled by script.
     Latin words are judged clause by clause (see ``language_model.decide``): a clause is
     given a language only when it leads by a clear margin, a sentence in capitals is read
-    in lower case, and what stays undecided ("Hmm.", "OK.") is left out of the ratio
+    in lower case, a capitalised word in an ordinary sentence is an acronym (not a word),
+    and what stays undecided ("Hmm.", "OK.") is left out of the ratio
     (``detail.undecided_words``), never counted as the target. Against a non-Latin target
     every Latin word counts as not-target.
 
