@@ -448,3 +448,15 @@ def test_order_of_sentences_does_not_matter() -> None:
 def test_acronyms_are_not_words(text: str, target: str) -> None:
     result = score(text, target=target)
     assert result.value == 1.0, result.detail
+
+
+@pytest.mark.parametrize("target", ["de", "zh", "ru"])
+@pytest.mark.parametrize(
+    "text",
+    ["LET ME CHECK THE SUM of the series now.", "我们 LET ME CHECK THE SUM AGAIN.",
+     "LET me CHECK the SUM again."],
+)
+def test_capitals_cannot_hide_english(text: str, target: str) -> None:
+    result = score(text, target=target)
+    assert result.detail["counts"].get("en", 0) >= 3, result.detail
+    assert result.value <= 0.25  # "我们" is two Chinese words against six English ones

@@ -120,17 +120,23 @@ def _script(ch: str) -> str | None:
 Sentence = list[list[str]]  # a sentence's Latin words, clause by clause
 
 
-def _is_shouting(sentence: Sentence) -> bool:
-    """A Latin-only sentence written in capitals (langdetect would skip every all-caps word)."""
-    words = [w for clause in sentence for w in clause]
-    return len(words) >= 2 and all(w.isupper() for w in words)
+def _is_shouting(sentence: Sentence, other_words: int) -> bool:
+    """At least two words, and half of the sentence's words (any script), in capitals.
+
+    Such a sentence is read in lower case (langdetect skips capitalised words). In any
+    other sentence a word in capitals is an acronym (JSON, GCD) and not counted; so text
+    cannot hide its language behind capitals, only drop a minority of its words.
+    """
+    caps = sum(w.isupper() for clause in sentence for w in clause)
+    latin = sum(len(clause) for clause in sentence)
+    return caps >= 2 and 2 * caps >= latin + other_words
 
 
 Ranges = list[tuple[int, int]]  # [start, end) word ranges of the text's Latin words
 
 
 def _judge_latin(
-    sentences: list[Sentence], scripted: list[bool], target: str, counts: Counter[str]
+    sentences: list[Sentence], scripted: list[int], target: str, counts: Counter[str]
 ) -> int:
     """Count Latin words per decided language into ``counts``; return the undecided ones.
 
@@ -144,12 +150,10 @@ def _judge_latin(
     """
     words: list[str] = []
     ranged: list[Ranges] = []
-    for sentence, other_script in zip(sentences, scripted, strict=True):
-        # capitals among Han or Cyrillic words are acronyms, not a shouted sentence
-        shouting = not other_script and _is_shouting(sentence)
+    for sentence, other_words in zip(sentences, scripted, strict=True):
+        shouting = _is_shouting(sentence, other_words)
         ranged.append([])
         for clause in sentence:
-            # capitals in an ordinary sentence are acronyms (JSON, CSRF, GCD), no language's
             clause = [w.lower() for w in clause] if shouting else [
                 w for w in clause if not w.isupper()]
             if clause:
@@ -199,7 +203,7 @@ def count_words(text: str, target: str) -> tuple[Counter[str], int]:
     counts: Counter[str] = Counter()
     target_script = TARGET_SCRIPT[target]
     sentences: list[Sentence] = [[[]]]
-    scripted = [False]  # the sentence has words of a non-Latin script
+    scripted = [0]  # words of non-Latin scripts in the sentence (a CJK character is one)
     cjk: list[list[int]] = [[0, 0]]  # Han and kana characters per clause of the sentence
 
     def end_sentence() -> None:
@@ -216,15 +220,15 @@ def count_words(text: str, target: str) -> tuple[Counter[str], int]:
         cjk[:] = [[0, 0]]
         if any(sentences[-1]):
             sentences.append([[]])
-            scripted.append(False)
+            scripted.append(0)
         else:
-            scripted[-1] = False
+            scripted[-1] = 0
 
     for m in _TOKEN.finditer(text):
         kind, tok = m.lastgroup, m.group()
         if kind == "han" or kind == "kana":
             cjk[-1][kind == "kana"] += len(tok)
-            scripted[-1] = True
+            scripted[-1] += len(tok)
         elif kind == "stop":
             end_sentence()
         elif kind == "pause":
@@ -240,7 +244,7 @@ def count_words(text: str, target: str) -> tuple[Counter[str], int]:
         elif (script := _script(tok[0])) != "Math":
             label = "other" if script is None else SCRIPT_LANG[script]
             counts[target if script == target_script else label] += 1
-            scripted[-1] = True
+            scripted[-1] += 1
     end_sentence()
     kept = [i for i, s in enumerate(sentences) if any(s)]
     sentences = [[c for c in sentences[i] if c] for i in kept]
