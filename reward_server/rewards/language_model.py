@@ -41,9 +41,13 @@ MARGIN = 6.0  # log-likelihood lead (nats) a span needs to be given a language
 Evidence = np.ndarray  # [len(LATIN_LANGS)] summed log-likelihood (nats) per language
 
 
+_NGRAM_FLOOR = Detector.ALPHA_DEFAULT / Detector.BASE_FREQ  # langdetect's smoothing
+Table = tuple[dict[str, int], np.ndarray]  # key -> row, [rows, len(LATIN_LANGS)] log-probs
+
+
 @lru_cache(maxsize=1)
-def _profiles() -> dict[str, list[float]]:
-    """langdetect's Latin-script profiles (n-gram -> P(n-gram | language)), loaded once."""
+def _ngram_table() -> Table:
+    """langdetect's Latin-script profiles: n-gram -> row of log(P(n-gram | language))."""
     profiles = []
     for lang in LATIN_LANGS:
         with open(os.path.join(PROFILES_DIRECTORY, lang), encoding="utf-8") as f:
@@ -51,36 +55,35 @@ def _profiles() -> dict[str, list[float]]:
     factory = DetectorFactory()
     factory.load_json_profile(profiles)
     assert tuple(factory.langlist) == LATIN_LANGS
-    return factory.word_lang_prob_map
+    probs = factory.word_lang_prob_map
+    table = np.log(np.asarray(list(probs.values()), dtype=np.float64) + _NGRAM_FLOOR)
+    return {gram: i for i, gram in enumerate(probs)}, table
 
 
 @lru_cache(maxsize=1)
-def _word_freqs() -> dict[str, dict[str, float]]:
-    """word -> {language: log frequency}, for words at least MIN_WORD_FREQ in a language."""
+def _word_table() -> Table:
+    """wordfreq: word -> row of log frequency per language (``_WORD_FLOOR`` when the word
+    is rarer than MIN_WORD_FREQ in that language)."""
     import wordfreq  # imported here: loading its lists takes about a second
 
-    table: dict[str, dict[str, float]] = {}
-    for lang in LATIN_LANGS:
+    index: dict[str, int] = {}
+    cells: tuple[list[int], list[int], list[float]] = ([], [], [])
+    for col, lang in enumerate(LATIN_LANGS):
         freqs = wordfreq.get_frequency_dict(_WORDFREQ_CODE.get(lang, lang), wordlist="small")
         for word, freq in freqs.items():
             if freq >= MIN_WORD_FREQ:
-                table.setdefault(word, {})[lang] = math.log(freq)
-    return table
+                cells[0].append(index.setdefault(word, len(index)))
+                cells[1].append(col)
+                cells[2].append(math.log(freq))
+    table = np.full((len(index), len(LATIN_LANGS)), _WORD_FLOOR, dtype=np.float32)
+    table[cells[0], cells[1]] = cells[2]
+    return index, table
 
 
 def warm() -> None:
     """Load both models now rather than on the first graded item."""
-    _profiles()
-    _word_freqs()
-
-
-_NGRAM_FLOOR = Detector.ALPHA_DEFAULT / Detector.BASE_FREQ  # langdetect's smoothing
-
-
-@lru_cache(maxsize=1 << 16)
-def _ngram_logp(gram: str) -> tuple[float, ...] | None:
-    probs = _profiles().get(gram)
-    return None if probs is None else tuple(math.log(p + _NGRAM_FLOOR) for p in probs)
+    _ngram_table()
+    _word_table()
 
 
 def word_grams(word: str) -> list[str]:
@@ -102,15 +105,12 @@ def word_grams(word: str) -> list[str]:
     return grams
 
 
-def _freq_evidence(word: str) -> tuple[float, ...] | None:
-    table = _word_freqs()
+def _word_rows(word: str) -> list[int]:
+    index = _word_table()[0]
     word = word.lower().replace("\u2019", "'")
-    parts = [word] if word in table else [p for p in word.split("'") if p in table]
-    if not parts:
-        return None
-    return tuple(
-        WORD_WEIGHT * sum(table[p].get(lang, _WORD_FLOOR) for p in parts) for lang in LATIN_LANGS
-    )
+    if word in index:
+        return [index[word]]
+    return [index[p] for p in word.split("'") if p in index]  # l'homme: l' + homme
 
 
 @lru_cache(maxsize=1 << 16)
@@ -119,12 +119,14 @@ def word_evidence(word: str) -> Evidence | None:
     model knows it. langdetect's n-grams never span a space, so a span's evidence is the
     sum of its words'.
     """
-    rows = [row for gram in word_grams(word) if (row := _ngram_logp(gram)) is not None]
-    if (freq := _freq_evidence(word)) is not None:
-        rows.append(freq)
-    if not rows:
+    gram_index, gram_table = _ngram_table()
+    grams = [i for gram in word_grams(word) if (i := gram_index.get(gram)) is not None]
+    words = _word_rows(word)
+    if not grams and not words:
         return None
-    evidence = np.asarray(rows, dtype=np.float64).sum(axis=0)
+    evidence = gram_table[grams].sum(axis=0)
+    if words:
+        evidence += WORD_WEIGHT * _word_table()[1][words].sum(axis=0, dtype=np.float64)
     evidence.flags.writeable = False  # shared through the cache
     return evidence
 
