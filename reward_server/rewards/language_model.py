@@ -75,6 +75,9 @@ def _word_table() -> Table:
                 cells[0].append(index.setdefault(word, len(index)))
                 cells[1].append(col)
                 cells[2].append(math.log(freq))
+        del freqs  # wordfreq caches whole lists; only the kept words need to stay
+        wordfreq.get_frequency_dict.cache_clear()
+        wordfreq.get_frequency_list.cache_clear()
     table = np.full((len(index), len(LATIN_LANGS)), _WORD_FLOOR, dtype=np.float32)
     table[cells[0], cells[1]] = cells[2]
     return index, table
