@@ -106,8 +106,24 @@ def run(samples: int, seed: int, baseline_samples: int) -> tuple[str, str, str]:
     header = ["target", "foreign"] + [
         f"{round(100 * (1 - s))}% target: true / reported" for s in FOREIGN_SHARES[1:]
     ] + ["interjections: true / reported"]
-    rows, errors, pure, timings, base_errors = [], [], [], [], []
+    rows: list[list[object]] = []
+    timings: list[float] = []
+    ours: dict[str, list[float]] = {"pure": [], "mixed": [], "interjections": []}
+    base: dict[str, list[float]] = {"pure": [], "mixed": [], "interjections": []}
     pure_by_lang: dict[str, list[float]] = {}
+
+    def score_cells(kind: str, cells: list[tuple[str, float]], target: str) -> float:
+        got = [reported(text, target) for text, _ in cells]
+        timings.extend(t for _, t in got)
+        ours[kind] += [v if kind == "pure" else abs(v - r)
+                       for (v, _), (_, r) in zip(got, cells, strict=True)]
+        for text, r in cells[:baseline_samples]:
+            v = baseline(text, target)
+            base[kind].append(v if kind == "pure" else abs(v - r))
+        if kind == "pure":
+            pure_by_lang.setdefault(target, []).extend(v for v, _ in got)
+        return statistics.fmean(v for v, _ in got)
+
     for target in LANGS:
         for foreign in LANGS:
             if foreign == target:
@@ -115,40 +131,36 @@ def run(samples: int, seed: int, baseline_samples: int) -> tuple[str, str, str]:
             row: list[object] = [target, foreign]
             for share in FOREIGN_SHARES:
                 cells = [mixed_sentences(rng, target, foreign, share) for _ in range(samples)]
-                got = [reported(text, target) for text, _ in cells]
-                timings += [t for _, t in got]
-                true = statistics.fmean(r for _, r in cells)
-                mean = statistics.fmean(v for v, _ in got)
-                if share == 0.0:
-                    pure += [v for v, _ in got]
-                    pure_by_lang.setdefault(target, []).extend(v for v, _ in got)
-                else:
-                    errors += [abs(v - r) for (v, _), (_, r) in zip(got, cells, strict=True)]
-                    row.append(f"{true:.2f} / {mean:.2f}")
-                base_errors += [abs(baseline(t, target) - r) for t, r in cells[:baseline_samples]]
+                mean = score_cells("pure" if share == 0.0 else "mixed", cells, target)
+                if share:
+                    row.append(f"{statistics.fmean(r for _, r in cells):.2f} / {mean:.2f}")
             cells = [mixed_interjections(rng, target, foreign) for _ in range(samples)]
-            got = [reported(text, target) for text, _ in cells]
-            errors += [abs(v - r) for (v, _), (_, r) in zip(got, cells, strict=True)]
-            base_errors += [abs(baseline(t, target) - r) for t, r in cells[:baseline_samples]]
-            true = statistics.fmean(r for _, r in cells)
-            row.append(f"{true:.2f} / {statistics.fmean(v for v, _ in got):.2f}")
+            mean = score_cells("interjections", cells, target)
+            row.append(f"{statistics.fmean(r for _, r in cells):.2f} / {mean:.2f}")
             rows.append(row)
-    below = sum(v < 0.95 for v in pure) / len(pure)
-    over = sum(e > 0.1 for e in errors) / len(errors)
+
+    def measures(d: dict[str, list[float]]) -> list[str]:
+        return [
+            f"{statistics.fmean(d['pure']):.3f}",
+            f"{sum(v < 0.95 for v in d['pure']) / len(d['pure']):.3f}",
+            f"{statistics.fmean(d['mixed']):.3f}",
+            f"{sum(e > 0.1 for e in d['mixed']) / len(d['mixed']):.3f}",
+            f"{statistics.fmean(d['interjections']):.3f}",
+        ]
+
+    names = ["pure target text: mean reported (should be 1.000)",
+             "pure target text: share reported below 0.95",
+             "mixed sentences: mean absolute error of the ratio",
+             "mixed sentences: share with error over 0.10",
+             "interjections: mean absolute error of the ratio"]
+    n_ours = sum(map(len, ours.values()))
+    n_base = sum(map(len, base.values()))
     summary = markdown_table(
-        ["measure", "value"],
-        [
-            ["texts scored", len(errors) + len(pure)],
-            ["pure target text: mean reported (should be 1.00)", f"{statistics.fmean(pure):.3f}"],
-            ["pure target text: share reported below 0.95", f"{below:.3f}"],
-            ["mixed text: mean absolute error of the ratio", f"{statistics.fmean(errors):.3f}"],
-            ["mixed text: share with error over 0.10", f"{over:.3f}"],
-            ["baseline (langdetect per sentence): mean absolute error, pure and mixed",
-             f"{statistics.fmean(base_errors):.3f}"],
-            ["baseline: share with error over 0.10",
-             f"{sum(e > 0.1 for e in base_errors) / len(base_errors):.3f}"],
-            ["time per call, median ms (12 sentences)", f"{1000 * statistics.median(timings):.2f}"],
-        ],
+        ["measure", f"`language` reward ({n_ours} texts)",
+         f"baseline: langdetect per sentence ({n_base} texts)"],
+        [[name, a, b] for name, a, b in zip(names, measures(ours), measures(base), strict=True)]
+        + [["time per call, median ms (12 sentences)",
+            f"{1000 * statistics.median(timings):.2f}", ""]],
     )
     per_lang = markdown_table(
         ["target", *pure_by_lang],
