@@ -112,8 +112,13 @@ def pick_program(blocks: list[Block], language: Language | None, tests: object =
         if defined:
             return Choice(blocks[i], i, f"defines {defined[0]!r}")
     if isinstance(tests, StdinStdoutTests):
-        for i in reversed(candidates):
-            lang = language or normalize_language(blocks[i].tag) or Language.python
-            if re.search(_READS_STDIN[lang], blocks[i].code, re.MULTILINE):
-                return Choice(blocks[i], i, "reads standard input")
+        langs = {i: language or normalize_language(blocks[i].tag) or Language.python
+                 for i in candidates}
+        # next to a program in another language, a shell block says how to run it
+        # ("cat in.txt | python3 sol.py"): shell comes last, unless asked for
+        for shell in (False, True):
+            for i in reversed(candidates):
+                if (langs[i] == Language.bash) == shell and re.search(
+                        _READS_STDIN[langs[i]], blocks[i].code, re.MULTILINE):
+                    return Choice(blocks[i], i, "reads standard input")
     return Choice(blocks[candidates[-1]], candidates[-1], "last block")

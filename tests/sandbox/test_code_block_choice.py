@@ -38,6 +38,10 @@ ANSWERS = {  # name -> (answer, tests, chosen block index, reason start)
     "stdin+usage": (fence(STDIN_SOLUTION) + fence("echo '1 2 3' | python3 sol.py", "bash"), STDIN,
                     0, "reads standard input"),
     "stdin+output": (fence(STDIN_SOLUTION) + fence("14", ""), STDIN, 0, "reads standard input"),
+    "stdin+cat shell": (fence(STDIN_SOLUTION) + fence("cat input.txt | python3 sol.py", "bash"),
+                        STDIN, 0, "reads standard input"),
+    "bash program": (fence("read a b c\necho $((a*a+b*b+c*c))", "bash"), STDIN, 0,
+                     "reads standard input"),
     "stdin+example call": (fence("def f(xs):\n    return sum(xs)\n" + STDIN_SOLUTION)
                            + fence("print(f([1]))"), STDIN, 0, "reads standard input"),
     "two definitions": (fence("def solve(xs):\n    return 0") + fence(SOLUTION), CALL, 1,
@@ -96,7 +100,8 @@ async def test_chosen_block_is_sent_and_explained() -> None:
 @session_loop
 @pytest.mark.docker
 @pytest.mark.parametrize("name", ["solution+usage", "solution+harness", "mbpp asserts",
-                                  "solution+shell", "stdin+usage", "stdin+example call"])
+                                  "solution+shell", "stdin+usage", "stdin+example call",
+                                  "stdin+cat shell", "bash program"])
 async def test_real_sandbox_passes_the_solution(name: str, pool: SandboxPool) -> None:
     answer, tests, index, _ = ANSWERS[name]
     score = await grade(answer, tests, pool)
