@@ -459,3 +459,8 @@ def test_capitals_cannot_hide_english(text: str, target: str) -> None:
     result = score(text, target=target)
     assert result.detail["counts"].get("en", 0) >= 3, result.detail
     assert result.value <= 0.25  # "我们" is two Chinese words against six English ones
+
+
+def test_no_zero_counts_in_detail() -> None:
+    result = score("我们用 JSON 格式。值必须是有效的JSON，ログエントリー。", target="zh")
+    assert all(n > 0 for n in result.detail["counts"].values()), result.detail

@@ -80,7 +80,8 @@ _MATH_WORDS = frozenset(
     "inf lim gcd lcm mod det dim ker sgn".split()
 )
 MAX_CHARS = 200_000  # reasoning analysed; a bound on the cost of hostile 1 MB outputs
-KANA_SHARE = 0.3  # a sentence with this share of kana is Japanese, kanji-only clauses too
+KANA_SHARE = 0.4  # a sentence with this share of kana is Japanese, kanji-only clauses too
+# (real Japanese sentences: 0.43 at least, 0.79 median, in Django's translations)
 MAX_WORD = 40  # longer "words" are junk (base64, a key held down), not language
 
 
@@ -168,7 +169,7 @@ def _judge_latin(
         return model.decide(evidence.of(ranges), target) if size(ranges) >= 2 else None
 
     if target not in LATIN_LANGS:
-        for ranges in ranged:
+        for ranges in filter(size, ranged):
             found = evidence.of(ranges)
             counts["und" if found is None else model.best_language(found)] += size(ranges)
         return 0
