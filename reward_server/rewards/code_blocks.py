@@ -80,8 +80,10 @@ def needed_names(tests: object) -> list[str]:
 
 
 def _defines(code: str, name: str) -> bool:
-    pattern = rf"^\s*(?:async\s+)?def\s+{re.escape(name)}\s*\(|^\s*class\s+{re.escape(name)}\b"
-    pattern += rf"|^{re.escape(name)}\s*=(?!=)"
+    # [ \t]* rather than \s*: "^\s*" from every line start of a long blank run is quadratic
+    name = re.escape(name)
+    pattern = rf"^[ \t]*(?:async[ \t]+)?def[ \t]+{name}[ \t]*\(|^[ \t]*class[ \t]+{name}\b"
+    pattern += rf"|^{name}[ \t]*=(?!=)"
     return re.search(pattern, code, re.MULTILINE) is not None
 
 

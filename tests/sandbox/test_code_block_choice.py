@@ -107,3 +107,17 @@ async def test_real_sandbox_passes_the_solution(name: str, pool: SandboxPool) ->
     score = await grade(answer, tests, pool)
     assert score.value == 1.0, score.detail
     assert score.detail["program"]["block"] == index
+
+
+@pytest.mark.parametrize(
+    "code", ["\n" * 1_000_000, " \n" * 500_000, "def " * 250_000, "input " * 200_000,
+             "(" * 1_000_000],
+)
+def test_hostile_blocks_are_linear(code: str) -> None:
+    import time
+
+    answer = fence(code) + fence(code, "bash")
+    started = time.perf_counter()
+    for tests in (CALL, STDIN, MBPP):
+        pick_program(fenced_blocks(answer), None, parse_tests(tests))
+    assert time.perf_counter() - started < 5.0  # a hang, not a speed claim
