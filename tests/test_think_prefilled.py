@@ -80,3 +80,14 @@ def test_score_item_prompt_infers(http: httpx.Client) -> None:
     response = http.post("/score", json={"items": items, "rewards": {"format": 1}})
     assert response.status_code == 200, response.text
     assert [r["reward"] for r in response.json()["results"]] == [1.0, 0.0, 0.0]
+
+
+def test_trl_and_open_r1_reports() -> None:
+    """TRL #6966/#6994 and open-r1 #560: R1-distill completions never start with <think>,
+    so a format check that demands it is 0 on every sample (a constant, no advantage)."""
+    completion = "First, 2 plus 2.\n</think>\nThe answer is 4."
+    assert fmt(prompt=R1_DISTILL, completion=completion) == (1.0, "")
+    assert fmt(prompt=R1_DISTILL, completion="First, 2 plus 2.\nThe answer is 4.") == (
+        0.0, "unclosed_think_block")
+    assert fmt(prompt=R1_DISTILL, completion="</think>\nThe answer is 4.") == (
+        0.0, "empty_reasoning")
