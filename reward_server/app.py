@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import os
@@ -30,6 +31,7 @@ from reward_server.disconnect import until_disconnected
 from reward_server.graders import Graders
 from reward_server.limits import BodyLimits
 from reward_server.observability import RequestId, setup_logging
+from reward_server.rewards import language_model
 from reward_server.schemas import (
     Item,
     ItemResult,
@@ -54,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         graders = Graders(settings)
         await graders.start()
+        # the language models take about 2 s to load: in the background, not on first use
+        asyncio.get_running_loop().run_in_executor(None, language_model.warm)
         app.state.graders = graders
         app.state.scorer = Scorer(
             graders.accuracy, settings.max_completion_chars, settings.max_pending_items

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    WithJsonSchema,
+    model_validator,
+)
+
+from reward_server.rewards.extract import prompt_opens_think
 
 RewardWeights = dict[str, float]
 
@@ -36,7 +46,8 @@ class Item(BaseModel):
     think_prefilled: bool = Field(
         False,
         description="The chat template already opened `<think>`, so the completion starts "
-        "inside the reasoning.",
+        "inside the reasoning. When absent and `prompt` ends with `<think>` (and whitespace), "
+        "it is inferred true; an explicit value always wins.",
     )
     rewards: RewardWeights | None = Field(
         None, description="Per-item weights; replace the request's `rewards` for this item."
@@ -50,6 +61,13 @@ class Item(BaseModel):
     max_tokens: int | None = Field(
         None, gt=0, description="Generation budget, same unit as `completion_tokens`."
     )
+
+    @model_validator(mode="after")
+    def _infer_think_prefilled(self) -> Item:
+        """A prompt ending in an open ``<think>`` means the template prefilled it."""
+        if "think_prefilled" not in self.model_fields_set and self.prompt is not None:
+            self.think_prefilled = prompt_opens_think(self.prompt)
+        return self
 
 
 class ScoreOptions(BaseModel):

@@ -192,6 +192,49 @@ def test_repetition_zero(text: str) -> None:
     assert value == 0.0 and math.copysign(1.0, value) == 1.0
 
 
+ZH_SENTENCE = "我们需要找到同时满足两个条件的最小正数，然后逐一检查每个候选数。"
+EN_SENTENCE = "We need to find the smallest positive number that meets both conditions, then check "
+EN_SENTENCE += "every candidate in turn."
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [ZH_SENTENCE, EN_SENTENCE, "これは二次方程式ですから、判別式を計算すると答えは三になります。",
+     "与えられた条件を満たす最小の正の整数を求める必要があります。"],
+)
+def test_repeated_sentence_is_penalised_in_every_script(sentence: str) -> None:
+    """The same sentence 40 times: whitespace splitting saw no n-gram at all in CJK."""
+    looped = repetition_reward(item("\n".join([sentence] * 40)), RepetitionParams()).value
+    once = repetition_reward(item(sentence), RepetitionParams()).value
+    assert looped < -0.9 and once > -0.1
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "ja", "fr", "ru"])
+def test_real_paragraphs_repeated_vs_not(lang: str) -> None:
+    """Django's translations: 40 distinct sentences vs a paragraph of 8 written 5 times."""
+    from bench.language_corpus import sentences
+
+    text = sentences(lang)
+    distinct = repetition_reward(item(" ".join(text[:40])), RepetitionParams()).value
+    looped = repetition_reward(item(" ".join([" ".join(text[:8])] * 5)), RepetitionParams()).value
+    assert -0.25 < distinct <= 0.0
+    assert looped < -0.75
+
+
+def test_minimind_report_repeated_greeting() -> None:
+    """minimind #832: "你好" five times got 0.0 from a \\w+ split."""
+    assert repetition_reward(item("你好你好你好你好你好"), RepetitionParams()).value == -0.75
+
+
+def test_cjk_tokens() -> None:
+    from reward_server.rewards.shaping import repetition_tokens
+
+    assert repetition_tokens("x的值是3，コンピュータです。OK") == [
+        "x", "的", "值", "是", "3", "，", "コンピュータ", "です", "。", "ok"
+    ]
+    assert repetition_tokens("Hello  World\n") == ["hello", "world"]
+
+
 def test_repetition_params() -> None:
     with pytest.raises(ValidationError):
         RepetitionParams(max_penalty=0.5)

@@ -7,8 +7,10 @@ advantage), ``scores`` (used for dynamic filtering) and ``extra_logs`` (logged).
 Rewards and weights come from the URL's query string, since OpenRLHF only takes a URL:
 ``/openrlhf?rewards=accuracy:1,format:0.5`` (default: the server's ``default_rewards``).
 A label is a math reference, or a JSON object with item fields (``{"tests": ..., ...}``) for
-code. OpenRLHF needs numbers, so an undecided item gets reward 0 and is counted in
-``extra_logs["undecided"]``.
+code. Each item keeps its prompt, so a prompt that ends in an open ``<think>`` (the chat
+templates of R1-distilled and thinking models) makes the item ``think_prefilled`` unless
+its label says otherwise (``Item``). OpenRLHF needs numbers, so an undecided item gets
+reward 0 and is counted in ``extra_logs["undecided"]``.
 """
 
 from __future__ import annotations

@@ -1,19 +1,21 @@
 """Code rewards: ``accuracy`` for items with tests (run in the sandbox) and ``code_format``.
 
-The program is the last fenced code block of the answer part (after ``</think>``), so code
-drafted while thinking never counts. A wrong program is a score of 0 with its verdict; only
+The program is a fenced code block of the answer part (after ``</think>``), so code
+drafted while thinking never counts: the last one that defines what the tests call or
+reads their input, else the last (``code_blocks.pick_program``; ``detail.program`` says
+which and why). A wrong program is a score of 0 with its verdict; only
 infrastructure failures (and unusable tests) are undecided, so trainers can drop the item
 instead of punishing the model for a broken sandbox.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reward_server.rewards.base import ErrorType, Score
+from reward_server.rewards.code_blocks import fenced_blocks, pick_program
 from reward_server.rewards.extract import split_completion
 from reward_server.rewards.registry import register
 from reward_server.schemas import Item
@@ -30,9 +32,6 @@ from sandbox.jobs import (
 
 if TYPE_CHECKING:
     from sandbox.pool import SandboxPool
-
-FENCE = "```"
-
 
 class CodeParams(BaseModel):
     """Parameters of code ``accuracy`` (``options.params.accuracy`` for code items)."""
@@ -56,49 +55,6 @@ class CodeFormatParams(BaseModel):
     language: str | None = Field(
         None, description="expected language when the item has none; absent: any supported one"
     )
-
-
-@dataclass(frozen=True)
-class Block:
-    tag: str  # the fence's info string, first word, lower case ("" if none)
-    code: str
-
-
-def fenced_blocks(text: str) -> list[Block]:
-    """Closed ```` ``` ```` blocks in order; linear time (str.find), whatever the input."""
-    blocks: list[Block] = []
-    pos = 0
-    while True:
-        start = text.find(FENCE, pos)
-        if start < 0:
-            break
-        newline = text.find("\n", start + len(FENCE))
-        if newline < 0:
-            break
-        end = text.find(FENCE, newline + 1)
-        if end < 0:
-            break
-        info = text[start + len(FENCE) : newline].strip().split()
-        blocks.append(Block(tag=info[0].lower() if info else "", code=text[newline + 1 : end]))
-        pos = end + len(FENCE)
-    return blocks
-
-
-def pick_program(blocks: list[Block], language: Language | None) -> Block | None:
-    """The last block, preferring one tagged with the expected language (or untagged) over
-    a trailing example-output block."""
-    if not blocks:
-        return None
-    if language is not None:
-        for wanted in (lambda b: normalize_language(b.tag) == language, lambda b: not b.tag):
-            found = [b for b in blocks if wanted(b)]
-            if found:
-                return found[-1]
-    else:
-        tagged = [b for b in blocks if normalize_language(b.tag) is not None]
-        if tagged:
-            return tagged[-1]
-    return blocks[-1]
 
 
 def _detail(result: Any, language: str, **extra: Any) -> dict[str, Any]:
@@ -135,11 +91,16 @@ async def grade_code(item: Item, pool: SandboxPool | None, params: CodeParams) -
         message = f"unsupported language {item.language!r}"
         return Score.undecided(ErrorType.invalid_reference, message)
     answer = split_completion(item.completion, item.think_prefilled).answer
-    block = pick_program(fenced_blocks(answer), item_lang)
+    blocks = fenced_blocks(answer)
+    # assert and call tests run Python, so a shell or output block is never the program
+    expected = item_lang or (Language.python if tests.type in ("assert", "call") else None)
+    choice = pick_program(blocks, expected, tests)
     n_tests = (len(tests.asserts) or 1) if isinstance(tests, AssertTests) else len(tests.cases)
-    if block is None or not block.code.strip():
+    if choice is None:
         return _zero(Verdict.no_code.value, item.language, "no fenced code block in the answer",
                      n_tests)
+    block = choice.block
+    program = {"block": choice.index, "blocks": len(blocks), "reason": choice.reason}
     language = item_lang or normalize_language(block.tag) or normalize_language(
         params.default_language) or Language.python
     if tests.type in ("assert", "call") and language != Language.python:
@@ -163,16 +124,17 @@ async def grade_code(item: Item, pool: SandboxPool | None, params: CodeParams) -
     except SandboxBusy:
         raise
     except SandboxError as e:
-        return Score.undecided(ErrorType.sandbox_error, str(e), language=language.value)
+        return Score.undecided(ErrorType.sandbox_error, str(e), language=language.value,
+                               program=program)
     if result.verdict == Verdict.sandbox_error:
-        detail = _detail(result, language.value)
+        detail = _detail(result, language.value, program=program)
         message = detail.pop("message", None) or "sandbox failure"
         return Score.undecided(ErrorType.sandbox_error, message, **detail)
     if params.scoring == "fraction":
         value = result.fraction
     else:
         value = 1.0 if result.verdict == Verdict.pass_ else 0.0
-    return Score(value, detail=_detail(result, language.value))
+    return Score(value, detail=_detail(result, language.value, program=program))
 
 
 @register("code_format", params=CodeFormatParams)

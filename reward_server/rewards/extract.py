@@ -40,3 +40,15 @@ def split_completion(completion: str, think_prefilled: bool = False) -> Parts:
     if end == -1:
         return Parts(reasoning=text, answer="", closed=False)
     return Parts(reasoning=text[:end], answer=text[end + len(THINK_CLOSE) :], closed=True)
+
+
+def prompt_opens_think(prompt: str) -> bool:
+    """The prompt ends inside an open think block: ``<think>`` then only whitespace.
+
+    Chat templates of R1-distilled and thinking models (DeepSeek-R1-Distill, QwQ, Qwen3 in
+    thinking mode) end the prompt with ``<think>\\n``, so the completion starts inside the
+    reasoning. Qwen3's non-thinking prompt ends ``<think>\\n\\n</think>\\n\\n`` (closed), and an
+    instruction that merely names the tag ("reason inside <think> tags") has text after it.
+    """
+    start = prompt.rfind(THINK_OPEN)
+    return start != -1 and not prompt[start + len(THINK_OPEN) :].strip()

@@ -100,7 +100,8 @@ def format_reward(item: Item, params: FormatParams) -> Score:
     a policy learns to exploit that. Here every tag is counted instead:
 
     - exactly one ``<think>`` (at the start, whitespace aside) and one ``</think>``; with
-      ``think_prefilled`` the template opened the block, so no ``<think>`` at all;
+      ``think_prefilled`` the template opened the block, so no ``<think>`` at all (an item
+      whose ``prompt`` ends with ``<think>`` is prefilled unless it says otherwise);
     - the reasoning and the answer both contain non-whitespace;
     - ``<answer>``/``</answer>`` are optional (``require_answer_tags=False``, default); when
       present: exactly one pair, only after ``</think>``, wrapping the whole answer.

@@ -2,35 +2,24 @@
 
 Non-Latin scripts name their language (Han -> zh, kana -> ja, Hangul -> ko, ...); a script
 shared by several languages (Cyrillic, Arabic, Devanagari) counts as the target when the
-target is written in it. Latin words are classified per chunk of sentences with
-langdetect's model. langdetect estimates its naive-Bayes posterior by random sampling, at
-about 2 ms a call whatever the length (200 ms for 2000 words sentence by sentence); here
-the same model (profiles, n-grams, smoothing) is evaluated exactly: deterministic without
-a seed, a few ms with per-word evidence cached. Only the 31 Latin-script profiles load.
+target is written in it. Latin-script words are judged clause by clause with the evidence
+model of ``language_model`` (character n-grams plus word frequencies); a clause whose
+evidence is weak is undecided and not counted, whatever the target.
 """
 
 from __future__ import annotations
 
 import bisect
-import math
-import os
 import re
 from collections import Counter
-from functools import lru_cache
 
-from langdetect.detector import Detector
-from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
-from langdetect.utils.ngram import NGram
-
+from reward_server.rewards import language_model as model
 from reward_server.rewards.base import ErrorType, Score
 from reward_server.rewards.extract import split_completion
 from reward_server.rewards.registry import NoParams, register
 from reward_server.schemas import Item
 
-LATIN_LANGS = tuple(
-    "af ca cs cy da de en es et fi fr hr hu id it lt lv nl no pl pt ro sk sl so sq sv sw tl "
-    "tr vi".split()
-)
+LATIN_LANGS = model.LATIN_LANGS
 # Script -> the language its words are labelled with when the target is not written in it.
 SCRIPT_LANG = {
     "Grek": "el", "Cyrl": "ru", "Armn": "hy", "Hebr": "he", "Arab": "ar", "Deva": "hi",
@@ -44,7 +33,7 @@ TARGET_SCRIPT = (
     | {lang: script for script, langs in _SHARED.items() for lang in langs.split()}
     | dict.fromkeys(LATIN_LANGS, "Latn")
 )
-_ALIASES = {"nb": "no", "nn": "no", "fil": "tl", "iw": "he", "in": "id"}
+_ALIASES = {"nb": "no", "nn": "no", "iw": "he", "in": "id"}
 _RANGES = sorted(
     (int(lo, 16), int(hi, 16), script)
     for lo, hi, script in re.findall(
@@ -80,6 +69,7 @@ _TOKEN = re.compile(
     rf"|(?P<latin>[{_LATIN}](?:[{_LATIN}\u0300-\u036f]|['\u2019](?=[{_LATIN}]))*)"
     rf"|(?P<other>{_NOT_CJK_LATIN}[^\W\d_](?:{_NOT_CJK_LATIN}[^\W\d_]|[{_MARKS}])*)"
     r"|(?P<stop>[.!?;\u2026]+(?=\s|$)|[\n\u3002\uff01\uff1f\uff1b\u0964\u0965])"
+    r"|(?P<pause>[,:()\u2013\u2014\uff0c\u3001\uff1a\uff08\uff09])"
 )
 _INLINE_MATH = re.compile(r"\$[^$\n]*\$")
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
@@ -90,10 +80,9 @@ _MATH_WORDS = frozenset(
     "inf lim gcd lcm mod det dim ker sgn".split()
 )
 MAX_CHARS = 200_000  # reasoning analysed; a bound on the cost of hostile 1 MB outputs
+KANA_SHARE = 0.4  # a sentence with this share of kana is Japanese, kanji-only clauses too
+# (real Japanese sentences: 0.43 at least, 0.79 median, in Django's translations)
 MAX_WORD = 40  # longer "words" are junk (base64, a key held down), not language
-MIN_CHUNK_WORDS = 8  # sentences are merged until a chunk has this many Latin words
-MIN_MARGIN = 40.0  # log-likelihood lead needed to call a chunk another Latin language
-MIN_MARGIN_PER_NGRAM = 0.2  # ... and per n-gram, so long chunks need a real lead too
 
 
 def _drop_spans(text: str, open_: str, close: str, drop_unclosed: bool) -> str:
@@ -129,120 +118,138 @@ def _script(ch: str) -> str | None:
     return _RANGES[i][2] if i >= 0 and cp <= _RANGES[i][1] else None
 
 
-@lru_cache(maxsize=1)
-def _model() -> tuple[tuple[str, ...], dict[str, list[float]]]:
-    """langdetect's Latin-script profiles (n-gram -> P(n-gram | language)), loaded once."""
-    profiles = []
-    for lang in LATIN_LANGS:
-        with open(os.path.join(PROFILES_DIRECTORY, lang), encoding="utf-8") as f:
-            profiles.append(f.read())
-    factory = DetectorFactory()
-    factory.load_json_profile(profiles)
-    return tuple(factory.langlist), factory.word_lang_prob_map
+Sentence = list[list[str]]  # a sentence's Latin words, clause by clause
 
 
-_FLOOR = Detector.ALPHA_DEFAULT / Detector.BASE_FREQ  # langdetect's smoothing
+def _is_shouting(sentence: Sentence, other_words: int) -> bool:
+    """At least two words, and half of the sentence's words (any script), in capitals.
 
-
-@lru_cache(maxsize=1 << 16)
-def _ngram_logp(gram: str) -> tuple[float, ...] | None:
-    probs = _model()[1].get(gram)
-    return None if probs is None else tuple(math.log(p + _FLOOR) for p in probs)
-
-
-def _word_grams(word: str) -> list[str]:
-    """The n-grams langdetect's ``Detector`` extracts from `` word ``, without its
-    per-character Unicode-block lookups for ASCII (equivalence is tested against ``NGram``).
+    Such a sentence is read in lower case (langdetect skips capitalised words). In any
+    other sentence a word in capitals is an acronym (JSON, GCD) and not counted; so text
+    cannot hide its language behind capitals, only drop a minority of its words.
     """
-    if not word.isascii():
-        word = "".join(c if c.isascii() else NGram.normalize(c) for c in NGram.normalize_vi(word))
-    grams: list[str] = []
-    for part in word.replace("'", " ").split():  # a non-letter resets langdetect's window
-        buf, prev, capital = " ", " ", False
-        for ch in part:
-            capital = (capital or prev.isupper()) if ch.isupper() else False
-            buf, prev = (buf + ch)[-3:], ch
-            if not capital:  # langdetect skips all-caps runs (acronyms)
-                grams += (ch, buf[-2:], buf) if len(buf) == 3 else (ch, buf)
-        buf = (buf + " ")[-3:]
-        grams += (buf[-2:], buf)
-    return grams
+    caps = sum(w.isupper() for clause in sentence for w in clause)
+    latin = sum(len(clause) for clause in sentence)
+    return caps >= 2 and 2 * caps >= latin + other_words
 
 
-@lru_cache(maxsize=1 << 16)
-def _word_evidence(word: str) -> tuple[int, tuple[float, ...]] | None:
-    """(n-gram count, summed log-likelihood per language) for one word.
+Ranges = list[tuple[int, int]]  # [start, end) word ranges of the text's Latin words
 
-    langdetect's n-grams never span a space, so a text's evidence is the sum of its words'.
+
+def _judge_latin(
+    sentences: list[Sentence], scripted: list[int], target: str, counts: Counter[str]
+) -> int:
+    """Count Latin words per decided language into ``counts``; return the undecided ones.
+
+    Each clause is decided alone, so a short interjection of another language inside a
+    target-language sentence is seen; the clauses left undecided are pooled per sentence
+    and decided together, and what is still undecided is pooled over the whole text once
+    more (so "Let. Me. Check. The. Sum." is English, not five undecided words). A lone
+    word is never decided: "Perfect", "Bon", "Hmm" belong to several languages. Against a
+    non-Latin target every Latin word is not the target, so it is labelled with its best
+    language (``und`` without evidence) and counted.
     """
-    rows = [row for gram in _word_grams(word) if (row := _ngram_logp(gram)) is not None]
-    return (len(rows), tuple(map(sum, zip(*rows, strict=True)))) if rows else None
+    words: list[str] = []
+    ranged: list[Ranges] = []
+    for sentence, other_words in zip(sentences, scripted, strict=True):
+        shouting = _is_shouting(sentence, other_words)
+        ranged.append([])
+        for clause in sentence:
+            clause = [w.lower() for w in clause] if shouting else [
+                w for w in clause if not w.isupper()]
+            if clause:
+                ranged[-1].append((len(words), len(words) + len(clause)))
+                words += clause
+    evidence = model.TextEvidence(words)
 
+    def size(ranges: Ranges) -> int:
+        return sum(end - start for start, end in ranges)
 
-def _classify_chunk(words: list[str], target: str) -> str:
-    """The chunk's language; a Latin target wins unless another language clearly leads."""
-    langs = _model()[0]
-    evidence = [e for w in words if (e := _word_evidence(w)) is not None]
-    if not evidence:
-        return target if target in LATIN_LANGS else "und"
-    n = sum(e[0] for e in evidence)
-    totals = list(map(sum, zip(*(e[1] for e in evidence), strict=True)))
-    best = max(range(len(totals)), key=totals.__getitem__)
+    def decide(ranges: Ranges) -> str | None:
+        return model.decide(evidence.of(ranges), target) if size(ranges) >= 2 else None
+
     if target not in LATIN_LANGS:
-        return langs[best]
-    lead = totals[best] - totals[langs.index(target)]
-    confident = len(words) >= MIN_CHUNK_WORDS and lead >= max(MIN_MARGIN, MIN_MARGIN_PER_NGRAM * n)
-    return langs[best] if confident else target
+        for ranges in filter(size, ranged):
+            found = evidence.of(ranges)
+            counts["und" if found is None else model.best_language(found)] += size(ranges)
+        return 0
+    clauses = [clause for ranges in ranged for clause in ranges]
+    rows, known = evidence.each([s for s, _ in clauses], [e for _, e in clauses])
+    labels = model.decide_many(rows, target)
+    decided = {c: label for c, k, label in zip(clauses, known.tolist(), labels, strict=True)
+               if k and label is not None and c[1] - c[0] >= 2}
+    left: Ranges = []
+    for ranges in ranged:
+        pooled: Ranges = []
+        for clause in ranges:
+            label = decided.get(clause)
+            if label is None:
+                pooled.append(clause)
+            else:
+                counts[label] += size([clause])
+        label = decide(pooled) if len(pooled) > 1 else None
+        if label is None:
+            left += pooled
+        else:
+            counts[label] += size(pooled)
+    label = decide(left) if len(left) > 1 else None
+    if label is not None:
+        counts[label] += size(left)
+        return 0
+    return size(left)
 
 
-def _chunks(units: list[list[str]]) -> list[list[str]]:
-    """Merge sentences forward until each chunk has MIN_CHUNK_WORDS; a short tail joins back."""
-    chunks: list[list[str]] = []
-    for unit in units:
-        if chunks and len(chunks[-1]) < MIN_CHUNK_WORDS:
-            chunks[-1].extend(unit)
-        elif unit:
-            chunks.append(list(unit))
-    if len(chunks) > 1 and len(chunks[-1]) < MIN_CHUNK_WORDS:
-        chunks[-2].extend(chunks.pop())
-    return chunks
-
-
-def count_words(text: str, target: str) -> Counter[str]:
-    """Words per language label in ``text`` (notation already stripped)."""
+def count_words(text: str, target: str) -> tuple[Counter[str], int]:
+    """(words per decided language label, undecided words) in ``text`` (notation stripped)."""
     counts: Counter[str] = Counter()
     target_script = TARGET_SCRIPT[target]
-    units: list[list[str]] = [[]]  # Latin words per sentence
-    cjk = [0, 0]  # Han and kana characters in the current sentence
+    sentences: list[Sentence] = [[[]]]
+    scripted = [0]  # words of non-Latin scripts in the sentence (a CJK character is one)
+    cjk: list[list[int]] = [[0, 0]]  # Han and kana characters per clause of the sentence
 
     def end_sentence() -> None:
-        han, kana = cjk
-        if han:  # kana in the sentence make its Han Japanese
-            counts["ja" if kana else "zh"] += han
-        if kana:
-            counts["ja"] += kana
-        cjk[:] = [0, 0]
-        if units[-1]:
-            units.append([])
+        # Han is Japanese in a clause with kana, or in a sentence that is mostly kana-rich
+        # Japanese; a Japanese label spliced into a Chinese sentence leaves the rest zh.
+        han_total = sum(h for h, _ in cjk)
+        kana_total = sum(k for _, k in cjk)
+        japanese = kana_total >= KANA_SHARE * (han_total + kana_total)
+        for han, kana in cjk:
+            if han:
+                counts["ja" if kana or (japanese and kana_total) else "zh"] += han
+            if kana:
+                counts["ja"] += kana
+        cjk[:] = [[0, 0]]
+        if any(sentences[-1]):
+            sentences.append([[]])
+            scripted.append(0)
+        else:
+            scripted[-1] = 0
 
     for m in _TOKEN.finditer(text):
         kind, tok = m.lastgroup, m.group()
         if kind == "han" or kind == "kana":
-            cjk[kind == "kana"] += len(tok)
+            cjk[-1][kind == "kana"] += len(tok)
+            scripted[-1] += len(tok)
         elif kind == "stop":
             end_sentence()
+        elif kind == "pause":
+            if sentences[-1][-1]:
+                sentences[-1].append([])
+            if any(cjk[-1]):
+                cjk.append([0, 0])
         elif len(tok) > MAX_WORD:
             continue
         elif kind == "latin":
             if len(tok) > 1 and tok.lower() not in _MATH_WORDS:
-                units[-1].append(tok)
+                sentences[-1][-1].append(tok)
         elif (script := _script(tok[0])) != "Math":
             label = "other" if script is None else SCRIPT_LANG[script]
             counts[target if script == target_script else label] += 1
+            scripted[-1] += 1
     end_sentence()
-    for chunk in _chunks(units):
-        counts[_classify_chunk(chunk, target)] += len(chunk)
-    return counts
+    kept = [i for i, s in enumerate(sentences) if any(s)]
+    sentences = [[c for c in sentences[i] if c] for i in kept]
+    return counts, _judge_latin(sentences, [scripted[i] for i in kept], target, counts)
 
 
 def normalize_language(code: str) -> str | None:
@@ -259,14 +266,19 @@ def language_reward(item: Item, params: NoParams) -> Score:
     Reasoning is the think block, or the whole completion when there is none. Numbers,
     code, LaTeX, punctuation, single Latin letters (variables) and function names (sin,
     log, ...) are not words. Each Han or kana character counts as one word (Han is ja in a
-    sentence with kana, else zh); other scripts split on spaces. Latin words are judged in
-    chunks of at least 8 words (whole sentences, merged forward); a chunk counts against a
-    Latin target only when another language leads by a wide log-likelihood margin, so
-    short and ambiguous English ("Wait.", "Let me double check.") stays English; against
-    a non-Latin target every Latin word counts as not-target whatever its label.
-    No words at all scores 0.0 (``reason: no_words``): an empty reasoning is not mixed, but
-    paying for it would teach the policy to stop reasoning. The first 200k characters are
-    read. An unsupported target code is ``invalid_params``.
+    sentence with kana, else zh); other scripts split on spaces and are labelled by script.
+    Latin words are judged clause by clause (see ``language_model.decide``): a clause is
+    given a language only when it leads by a clear margin, a sentence in capitals is read
+    in lower case, a capitalised word in an ordinary sentence is an acronym (not a word),
+    and what stays undecided ("Hmm.", "OK.") is left out of the ratio
+    (``detail.undecided_words``), never counted as the target. Against a non-Latin target
+    every Latin word counts as not-target.
+
+    ``value = target words / decided words``. With no decided word (formulas only, an
+    empty think block, only undecided interjections) nothing is in a wrong language, so the
+    value is 1.0 with ``detail.reason`` ``no_words`` or ``undecided``; the format and
+    accuracy rewards are the ones that price an empty reasoning. The first 200k characters
+    are read. An unsupported target code is ``invalid_params``.
     """
     target = normalize_language(item.target_language)
     if target is None:
@@ -275,9 +287,10 @@ def language_reward(item: Item, params: NoParams) -> Score:
         )
     reasoning = split_completion(item.completion, item.think_prefilled).reasoning
     text = item.completion if reasoning is None else reasoning
-    counts = count_words(strip_notation(text[:MAX_CHARS]), target)
+    counts, undecided = count_words(strip_notation(text[:MAX_CHARS]), target)
     total = sum(counts.values())
-    detail = {"target": target, "counts": dict(counts), "total_words": total}
+    detail = {"target": target, "counts": dict(counts), "total_words": total,
+              "undecided_words": undecided}
     if total == 0:
-        return Score(0.0, {**detail, "reason": "no_words"})
+        return Score(1.0, {**detail, "reason": "undecided" if undecided else "no_words"})
     return Score(counts.get(target, 0) / total, detail)

@@ -129,16 +129,38 @@ class RepetitionParams(BaseModel):
     max_penalty: float = Field(-1.0, le=0, description="Reward when every n-gram repeats.")
 
 
+# Scripts written without spaces: a Han character or CJK punctuation mark is a token, a
+# run of hiragana or of katakana is one (particles and endings, loanwords).
+_HIRAGANA, _KATAKANA = "\u3040-\u309f", "\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9d"
+_CJK = (
+    f"\u2e80-\u2fdf\u3000-\u303f{_HIRAGANA}{_KATAKANA}\u3400-\u4dbf\u4e00-\u9fff"
+    "\uf900-\ufaff\uff00-\uffef\U00020000-\U000323af"
+)
+_TOKEN = re.compile(rf"[{_HIRAGANA}]+|[{_KATAKANA}]+|[{_CJK}]|[^\s{_CJK}]+")
+
+
+def repetition_tokens(text: str) -> list[str]:
+    """Lower-cased whitespace-separated words; Chinese and Japanese split as ``_TOKEN`` says.
+
+    open-r1 splits on whitespace only, so a Chinese paragraph repeated 40 times is one long
+    "word" per line and never repeats an n-gram. A character is the unit the language
+    reward counts too (kana runs are kept whole: per character, ordinary Japanese repeats
+    its endings' trigrams twice as often as English repeats word trigrams).
+    """
+    return _TOKEN.findall(text.lower())
+
+
 @register("repetition", kind="item", params=RepetitionParams)
 def repetition_reward(item: Item, params: RepetitionParams) -> Score:
     """N-gram repetition penalty (open-r1 ``get_repetition_penalty_reward``, Yeo et al. 2025).
 
-    Words are the lower-cased whitespace split of the whole completion (as open-r1);
-    ``reward = (1 - unique_ngrams / total_ngrams) * max_penalty``, 0 for fewer words than
+    Tokens are the lower-cased whitespace split of the whole completion (as open-r1), with
+    Han and kana characters as tokens of their own (``repetition_tokens``);
+    ``reward = (1 - unique_ngrams / total_ngrams) * max_penalty``, 0 for fewer tokens than
     ``ngram_size``. Degenerate loops are the classic failure of long RL rollouts; this
     prices them without a reference. ``max_penalty > 0`` is rejected by validation.
     """
-    words = item.completion.lower().split()
+    words = repetition_tokens(item.completion)
     n = params.ngram_size
     total = len(words) - n + 1
     if total <= 0:
