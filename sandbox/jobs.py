@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
+from sandbox.formats import to_internal
+
 
 class Language(str, Enum):
     python = "python"
@@ -151,36 +153,12 @@ AnySpec = Annotated[
 _TESTS: TypeAdapter[Any] = TypeAdapter(TestSpec)
 
 
-def _dataset_shape(raw: dict[str, Any]) -> dict[str, Any]:
-    """Recognise the usual dataset layouts when ``type`` is absent."""
-    if "type" in raw:
-        return raw
-    if "inputs" in raw and "outputs" in raw:  # APPS / TACO / verl's in_outs
-        ins, outs = raw["inputs"], raw["outputs"]
-        if len(ins) != len(outs):
-            raise ValueError("inputs and outputs differ in length")
-        if raw.get("fn_name"):
-            cases = [{"args": i if isinstance(i, list) else [i], "expected": o}
-                     for i, o in zip(ins, outs, strict=True)]
-            return {"type": "call", "fn_name": raw["fn_name"], "cases": cases,
-                    "unwrap_singleton": True}
-        cases = [{"input": i, "output": o} for i, o in zip(ins, outs, strict=True)]
-        return {"type": "stdin_stdout", "cases": cases}
-    if "test_cases" in raw:  # open-r1 verification_info
-        return {"type": "stdin_stdout", "cases": raw["test_cases"]}
-    if "test" in raw:  # HumanEval
-        return {"type": "assert", "code": raw["test"], "entry_point": raw.get("entry_point")}
-    if "test_list" in raw:  # MBPP
-        return {"type": "assert", "code": raw.get("test_setup_code") or "",
-                "asserts": raw["test_list"]}
-    raise ValueError("tests need a `type` (stdin_stdout, assert, call) or a known dataset shape")
-
-
 def parse_tests(raw: dict[str, Any]) -> StdinStdoutTests | AssertTests | CallTests:
-    """Validate an item's ``tests``; raises ValueError (pydantic's included) when unusable."""
+    """Validate an item's ``tests`` (internal shape or a dataset row, see ``sandbox.formats``);
+    raises ValueError (pydantic's included) when unusable."""
     if not isinstance(raw, dict):
         raise ValueError("tests must be an object")
-    return _TESTS.validate_python(_dataset_shape(raw))
+    return _TESTS.validate_python(to_internal(raw))
 
 
 class Limits(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import docker
@@ -20,6 +20,7 @@ import pytest_asyncio
 from sandbox import Limits, SandboxPool, SandboxSettings
 from sandbox.docker_backend import LABEL, LABEL_POOL
 from sandbox.settings import DEFAULT_IMAGE
+from tests.conftest import Server, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRE_DOCKER = os.environ.get("REQUIRE_DOCKER") == "1"
@@ -82,3 +83,12 @@ async def pool(sandbox_image: str) -> AsyncIterator[SandboxPool]:
 def pool_containers(client: docker.DockerClient, pool_id: str) -> list[object]:
     return client.containers.list(all=True, ignore_removed=True,
                                   filters={"label": [LABEL, f"{LABEL_POOL}={pool_id}"]})
+
+
+@pytest.fixture(scope="session")
+def score_server(sandbox_image: str) -> Iterator[Server]:
+    """A real uvicorn server with the Docker sandbox, shared by the /score dataset tests."""
+    server = start_server({"VR_SANDBOX_ENABLED": "true", "VR_SANDBOX__IMAGE": sandbox_image,
+                           "VR_SANDBOX__POOL_SIZE": "2"}, ready_path="/readyz")
+    yield server
+    stop_server(server)
