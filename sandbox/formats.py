@@ -14,7 +14,8 @@ livecodebench   ``public_test_cases`` (JSON string of ``[{input, output, testtyp
                 ``private_test_cases`` (same, or base64(zlib(pickle(JSON string)))),
                 ``metadata`` (JSON string with ``func_name`` for ``functional`` tests)
 open_r1         ``verification_info``: ``{"test_cases": [{input, output}] | JSON string
-                of {inputs, outputs, fn_name}, "language"?}``
+                of {inputs, outputs, fn_name}, "checker"?, "language"?}``; ``checker``
+                is a source (C++ if it has ``#include``, else Python) or a Checker object
 mbpp            ``test_list`` (assert lines), ``test_setup_code``
 humaneval       ``test`` (``def check(candidate)``), ``entry_point``
 =============== ====================================================================
@@ -197,10 +198,20 @@ class OpenR1Row(BaseModel):
             raise ValueError("verification_info needs test_cases")
         cases = _json(info["test_cases"], "test_cases")
         if isinstance(cases, dict):  # the APPS layout inside a JSON string
-            return in_outs({**cases, "fn_name": cases.get("fn_name") or info.get("fn_name")})
-        if not isinstance(cases, list):
+            tests = in_outs({**cases, "fn_name": cases.get("fn_name") or info.get("fn_name")})
+        elif isinstance(cases, list):
+            tests = {"type": "stdin_stdout", "cases": cases}
+        else:
             raise ValueError("test_cases must be a list or an inputs/outputs object")
-        return {"type": "stdin_stdout", "cases": cases}
+        checker = info.get("checker")
+        if checker:
+            if tests["type"] != "stdin_stdout":
+                raise ValueError("a checker judges stdin/stdout tests only")
+            if isinstance(checker, str):  # source text: testlib C++ unless it has no #include
+                checker = {"language": "cpp" if "#include" in checker else "python",
+                           "source": checker}
+            tests["checker"] = checker
+        return tests
 
 
 class MbppRow(BaseModel):

@@ -82,14 +82,48 @@ class StdinStdoutCase(BaseModel):
         return _text(v)
 
 
+class Checker(BaseModel):
+    """A special judge, run as ``checker input.txt output.txt answer.txt`` in the sandbox after
+    the program, with its own limits (testlib's protocol: exit 0 accepted, 1 wrong answer,
+    2 presentation error, 7 partial with ``points X`` on its first output line, X in [0, 1];
+    3 or anything else is a checker error). Its message goes into the result.
+
+    ``cpp`` sources compile once per job with g++ -std=gnu++17; a testlib checker brings
+    ``testlib.h`` in ``files`` (the image does not ship it). ``python`` runs the source with
+    the image's python3 and ``sys.argv[1:4]`` naming the three files.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: Literal["python", "cpp"] = "cpp"
+    source: str = Field(..., min_length=1, max_length=1 << 20)
+    files: dict[str, str] = Field(default_factory=dict,
+                                  description="name -> text (e.g. testlib.h) next to the source")
+    time_s: float = Field(5.0, gt=0, le=60, description="CPU seconds per check")
+    memory_mb: int = Field(512, ge=32, le=4096)
+
+    @field_validator("files")
+    @classmethod
+    def _small_and_flat(cls, v: dict[str, str]) -> dict[str, str]:
+        if sum(len(t) for t in v.values()) > 4 << 20:
+            raise ValueError("checker files exceed 4 MiB")
+        for name in v:
+            if not name or name.startswith(("/", ".")) or "/" in name or name in (
+                    "checker", "checker.cpp", "checker.py"):
+                raise ValueError(f"checker file name {name!r} must be a plain, unused name")
+        return v
+
+
 class StdinStdoutTests(BaseModel):
-    """Feed each case's input on stdin, compare stdout (exit code must be 0)."""
+    """Feed each case's input on stdin, compare stdout (exit code must be 0), or let a
+    ``checker`` judge it (then ``compare`` is not used)."""
 
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["stdin_stdout"] = "stdin_stdout"
     cases: list[StdinStdoutCase] = Field(..., min_length=1, max_length=1000)
     compare: Compare = Field(default_factory=Compare)
+    checker: Checker | None = None
 
 
 class AssertTests(BaseModel):
@@ -231,6 +265,9 @@ class CodeJob(BaseModel):
         """Seconds the host waits for an answer before declaring the container broken."""
         lim = self.limits
         per = lim.wall() * (self.n_tests() if isinstance(self.tests, AssertTests) else 1)
+        checker = getattr(self.tests, "checker", None)
+        if checker is not None:  # its compile, and the check of the test that ends the job
+            per += 2 * lim.compile_time_s + 5 + 3 * checker.time_s + 2
         return 2 * (2 * lim.compile_time_s + 5) + lim.total_time_s + per + margin
 
 
@@ -242,6 +279,9 @@ class Verdict(str, Enum):
     timeout = "timeout"
     memory_limit = "memory_limit"
     no_code = "no_code"
+    partial = "partial"  # a checker gave part of the points
+    checker_error = "checker_error"  # the checker failed on this output: graded 0
+    invalid_checker = "invalid_checker"  # the checker does not compile: the tests are unusable
     sandbox_killed = "sandbox_killed"  # the program broke two sandboxes; a probe still passed
     sandbox_error = "sandbox_error"
 
@@ -250,6 +290,7 @@ class FirstFailure(BaseModel):
     input: str | None = None
     expected: str | None = None
     got: str | None = None
+    checker: str | None = None  # the checker's message, when one judged
 
 
 class RunOutput(BaseModel):
@@ -276,12 +317,19 @@ class CodeResult(BaseModel):
     compare: str | None = None
     timings: dict[str, float] = Field(default_factory=dict)
     tests: list[str] = Field(default_factory=list, description="status of each test run")
+    scores: list[float] | None = Field(None, description="score of each test run, in [0, 1], "
+                                       "when a checker judged (partial points)")
     run: RunOutput | None = None
     cached: bool = False
 
     @property
     def fraction(self) -> float:
-        return self.passed / self.total if self.total else 0.0
+        """Share of tests passed; with a checker's partial points, their mean over all tests."""
+        if not self.total:
+            return 0.0
+        if self.scores is not None:
+            return min(1.0, sum(self.scores) / self.total)
+        return self.passed / self.total
 
     @classmethod
     def from_runner(cls, raw: dict[str, Any], job: CodeJob) -> CodeResult:

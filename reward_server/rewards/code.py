@@ -126,6 +126,9 @@ async def grade_code(item: Item, pool: SandboxPool | None, params: CodeParams) -
     except SandboxError as e:
         return Score.undecided(ErrorType.sandbox_error, str(e), language=language.value,
                                program=program)
+    if result.verdict == Verdict.invalid_checker:  # the reference is broken, not the program
+        return Score.undecided(ErrorType.invalid_reference, result.message or "invalid checker",
+                               language=language.value, program=program)
     if result.verdict == Verdict.sandbox_error:
         detail = _detail(result, language.value, program=program)
         message = detail.pop("message", None) or "sandbox failure"

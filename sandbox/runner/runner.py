@@ -58,6 +58,7 @@ LANGS = {
              ["./main"], "native"),
     "bash": ("main.sh", [["bash", "-n", "main.sh"]], ["bash", "main.sh"], "interp"),
 }
+POINTS = re.compile(r"\s*(?:points\s+)?([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")
 MEMORY_ERRORS = ("MemoryError", "std::bad_alloc", "java.lang.OutOfMemoryError",
                  "JavaScript heap out of memory", "runtime: out of memory",
                  "memory allocation of", "Cannot allocate memory", "failed to reserve")
@@ -612,10 +613,15 @@ class Runner:
         mem = lim["memory_mb"]
         argv = [a.replace("{mem}", str(mem)) for a in run_cmd]
         self.env["GOMEMLIMIT"] = f"{mem}MiB"
+        checker = None
+        if tests.get("checker"):  # built before the program ever runs, kept in our memory
+            checker, why = self.build_checker(tests["checker"], lim)
+            if checker is None:
+                return dict(out, verdict="invalid_checker", message=why)
         if tests["type"] == "run":
             out.update(self.run_once(tests, argv, work, mem_kind, lim))
         else:
-            out.update(self.run_tests(job, tests, argv, work, mem_kind, lim))
+            out.update(self.run_tests(job, tests, argv, work, mem_kind, lim, checker))
         out["timings"]["run_s"] = round(time.monotonic() - t0 - out["timings"]["compile_s"], 4)
         return out
 
@@ -685,10 +691,81 @@ class Runner:
                                              + list(tests.get("asserts") or []))))
         return marshal.dumps(p)
 
+    # -- checkers (special judges) ---------------------------------------------------------
+    def build_checker(self, spec: Json, lim: Json) -> tuple[Json | None, str]:
+        """Compile a checker once per job; its program bytes stay in the runner's memory and
+        are written afresh for every check, so nothing the program did can alter it."""
+        if spec["language"] == "python":
+            return {"spec": spec, "name": "checker.py", "blob": spec["source"].encode()}, ""
+        cdir = self.fresh_dir("chkbuild-")
+        try:
+            for name, text in (spec.get("files") or {}).items():
+                self.write_file(cdir, name, text.encode())
+            self.write_file(cdir, "checker.cpp", spec["source"].encode())
+            c_cpu = lim["compile_time_s"]
+            r = self.run(["g++", "-O2", "-std=gnu++17", "-o", "checker", "checker.cpp"], cdir,
+                         b"", c_cpu, c_cpu * 2 + 5, lim["compile_memory_mb"], "vm", lim,
+                         lim["compile_processes"])
+            bad, why = self.classify(r, c_cpu, 0)
+            if bad:
+                text = (r["stdout"].decode("utf-8", "replace") + r["stderr"]).strip()
+                return None, clip(f"checker did not compile ({why}):\n{text}", 4000) or ""
+            with open(os.path.join(cdir, "checker"), "rb") as f:
+                return {"spec": spec, "name": "checker", "blob": f.read()}, ""
+        finally:
+            self.remove(cdir)
+
+    def fresh_dir(self, prefix: str) -> str:
+        path = os.path.join(self.root, prefix + secrets.token_hex(4))
+        os.mkdir(path, 0o755)
+        if self.drop_uid is not None:
+            os.chown(path, self.drop_uid, self.drop_uid)
+        return path
+
+    def check(self, checker: Json, data: bytes, got: bytes, answer: str, lim: Json,
+              ) -> tuple[str, float, str]:
+        """Run ``checker input output answer`` (testlib's protocol) after the program and
+        all its processes are gone. Exit 0 accepted, 1 wrong answer, 2 presentation error,
+        7 partial (points in [0, 1] on its first output line: ``points 0.5`` or ``0.5``),
+        anything else (3 = testlib's fail, a crash, a limit) a checker error.
+        Returns (test status, score in [0, 1], the checker's message)."""
+        spec, cdir = checker["spec"], self.fresh_dir("chk-")
+        try:
+            self.write_file(cdir, "input.txt", data)
+            self.write_file(cdir, "output.txt", got)
+            self.write_file(cdir, "answer.txt", answer.encode())
+            self.write_file(cdir, checker["name"], checker["blob"])
+            os.chmod(os.path.join(cdir, checker["name"]), 0o755)
+            files = ["input.txt", "output.txt", "answer.txt"]
+            argv = (PY + ["checker.py"] if spec["language"] == "python" else ["./checker"])
+            cpu, mem = spec["time_s"], spec["memory_mb"]
+            r = self.run(argv + files, cdir, b"", cpu, 3 * cpu + 2, mem,
+                         "interp" if spec["language"] == "python" else "native", lim,
+                         lim["processes"])
+        finally:
+            self.remove(cdir)
+        said = (r["stdout"].decode("utf-8", "replace") + "\n" + r["stderr"]).strip()
+        st = r["status"]
+        if r["why"] or r["cpu"] > cpu or not os.WIFEXITED(st) or r["oom"]:
+            bad, why = self.classify(r, cpu, mem)
+            return "checker_error", 0.0, f"checker failed: {why or 'killed'}; {said}".strip()
+        code = os.WEXITSTATUS(st)
+        if code == 0:
+            return "pass", 1.0, said
+        if code in (1, 2):
+            return "wrong_answer", 0.0, ("presentation error: " if code == 2 else "") + said
+        if code == 7:
+            m = POINTS.match(said)
+            if m:
+                return "partial", min(1.0, max(0.0, float(m.group(1)))), said
+            return "checker_error", 0.0, f"checker exit 7 without points: {said}"
+        return "checker_error", 0.0, f"checker exit code {code}: {said}"
+
     def run_tests(self, job: Json, tests: Json, argv: list[str], work: str, mem_kind: str,
-                  lim: Json) -> Json:
+                  lim: Json, checker: Json | None = None) -> Json:
         kind, stop, total = tests["type"], job.get("stop_on_failure", True), self.count(tests)
         statuses, first, deadline = [], None, time.monotonic() + lim["total_time_s"]
+        scores: list[float] = []  # per test run: 1 pass, 0 fail, a checker's partial points
         cpu, wall, mem = lim["time_s"], lim["wall_time_s"], lim["memory_mb"]
         scale = total if kind == "assert" else 1  # one process runs every assert
         for case in tests.get("cases") or [None]:
@@ -698,7 +775,7 @@ class Runner:
                 if stop:
                     break
                 continue
-            nonce = secrets.token_hex(16)
+            nonce, score, judged = secrets.token_hex(16), 1.0, None
             if kind == "stdin_stdout":
                 argv_t, data = argv, case["input"].encode()
             else:
@@ -737,8 +814,14 @@ class Runner:
                 elif bad is None and not values_match(res[-1].get("value"), case["expected"], dict(
                         tests["compare"], unwrap_singleton=tests.get("unwrap_singleton"))):
                     bad, got = "wrong_answer", show(res[-1].get("value"))
+            elif bad is None and checker is not None:
+                status, score, said = self.check(checker, data, r["stdout"], case["output"], lim)
+                if status != "pass":
+                    bad, why = status, said
+                    judged = said
             elif bad is None and not outputs_match(got, case["output"], tests["compare"]):
                 bad = "wrong_answer"
+            scores.append(score if bad in (None, "partial") else 0.0)
             statuses.append(bad or "pass")
             if bad and first is None:
                 shown, exp = (case.get("args"), case.get("expected")) if kind == "call" else (
@@ -746,15 +829,21 @@ class Runner:
                 if kind == "call":
                     shown, exp = show(shown), show(exp)
                 first = {"input": shown, "expected": exp,
-                         "got": got if bad == "wrong_answer" else self.explain(why, r)}
+                         "got": got if bad in ("wrong_answer", "partial", "checker_error")
+                         else self.explain(why, r)}
+                if judged is not None:
+                    first["checker"] = judged
             if bad and stop:
                 break
         passed = statuses.count("pass")
         bad = next((s for s in statuses if s != "pass"), None)
         if first:
             first = {k: clip(v, job.get("truncate", 1000)) for k, v in first.items()}
-        return {"verdict": bad or ("pass" if passed == total else "wrong_answer"),
-                "passed": passed, "total": total, "first_failure": first, "tests": statuses}
+        out = {"verdict": bad or ("pass" if passed == total else "wrong_answer"),
+               "passed": passed, "total": total, "first_failure": first, "tests": statuses}
+        if checker is not None:
+            out["scores"] = [round(x, 6) for x in scores]
+        return out
 
     @staticmethod
     def explain(why: str, r: Json) -> str:
