@@ -114,6 +114,24 @@ class Checker(BaseModel):
         return v
 
 
+class Subtask(BaseModel):
+    """IOI-style group: scores ``points`` times the lowest score of its tests (1 pass, 0 fail,
+    a checker's partial points), so all must pass for full points. Tests are case indices
+    (0-based); one test may belong to several subtasks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    points: float = Field(..., gt=0, le=1e6)
+    tests: list[int] = Field(..., min_length=1, max_length=1000)
+
+
+def _check_subtasks(subtasks: list[Subtask] | None, n_cases: int) -> None:
+    for k, st in enumerate(subtasks or []):
+        bad = [i for i in st.tests if not 0 <= i < n_cases]
+        if bad:
+            raise ValueError(f"subtask {k} names tests {bad[:5]} outside 0..{n_cases - 1}")
+
+
 class StdinStdoutTests(BaseModel):
     """Feed each case's input on stdin, compare stdout (exit code must be 0), or let a
     ``checker`` judge it (then ``compare`` is not used)."""
@@ -124,6 +142,12 @@ class StdinStdoutTests(BaseModel):
     cases: list[StdinStdoutCase] = Field(..., min_length=1, max_length=1000)
     compare: Compare = Field(default_factory=Compare)
     checker: Checker | None = None
+    subtasks: list[Subtask] | None = Field(None, min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _subtasks_in_range(self) -> StdinStdoutTests:
+        _check_subtasks(self.subtasks, len(self.cases))
+        return self
 
 
 class AssertTests(BaseModel):
@@ -167,6 +191,12 @@ class CallTests(BaseModel):
     unwrap_singleton: bool = Field(
         False, description="APPS stores a return value v as [v]: accept either."
     )
+    subtasks: list[Subtask] | None = Field(None, min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _subtasks_in_range(self) -> CallTests:
+        _check_subtasks(self.subtasks, len(self.cases))
+        return self
 
 
 class RunSpec(BaseModel):
@@ -319,6 +349,7 @@ class CodeResult(BaseModel):
     tests: list[str] = Field(default_factory=list, description="status of each test run")
     scores: list[float] | None = Field(None, description="score of each test run, in [0, 1], "
                                        "when a checker judged (partial points)")
+    subtasks: list[float] | None = Field(None, description="each subtask's score in [0, 1]")
     run: RunOutput | None = None
     cached: bool = False
 

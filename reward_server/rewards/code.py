@@ -25,6 +25,7 @@ from sandbox.jobs import (
     CodeJob,
     CompareMode,
     Language,
+    Subtask,
     Verdict,
     normalize_language,
     parse_tests,
@@ -40,7 +41,8 @@ class CodeParams(BaseModel):
 
     scoring: Literal["all", "fraction"] = Field(
         "all", description="`all`: 1 only if every test passes (stops at the first failure); "
-        "`fraction`: share of tests passed."
+        "`fraction`: share of tests passed (a checker's partial points count). Tests with "
+        "`subtasks` are scored by subtask instead."
     )
     default_language: str = Field("python", description="when neither item nor fence says")
     time_s: float | None = Field(None, gt=0, le=60, description="CPU seconds per test")
@@ -133,11 +135,28 @@ async def grade_code(item: Item, pool: SandboxPool | None, params: CodeParams) -
         detail = _detail(result, language.value, program=program)
         message = detail.pop("message", None) or "sandbox failure"
         return Score.undecided(ErrorType.sandbox_error, message, **detail)
-    if params.scoring == "fraction":
+    subtasks = getattr(tests, "subtasks", None)
+    extra: dict[str, Any] = {}
+    if subtasks:
+        value, extra["subtasks"] = _subtask_reward(subtasks, result.subtasks)
+    elif params.scoring == "fraction":
         value = result.fraction
     else:
         value = 1.0 if result.verdict == Verdict.pass_ else 0.0
-    return Score(value, detail=_detail(result, language.value, program=program))
+    return Score(value, detail=_detail(result, language.value, program=program, **extra))
+
+
+def _subtask_reward(subtasks: list[Subtask], fractions: list[float] | None,
+                    ) -> tuple[float, list[dict[str, float]]]:
+    """IOI scoring: reward = sum(points_k * score_k) / sum(points_k), where score_k is the
+    lowest test score of subtask k (0 when it did not run, e.g. a compile error)."""
+    got = fractions if fractions is not None and len(fractions) == len(subtasks) else [
+        0.0] * len(subtasks)
+    earned = [st.points * min(1.0, max(0.0, f)) for st, f in zip(subtasks, got, strict=True)]
+    total = sum(st.points for st in subtasks)
+    shown = [{"points": st.points, "earned": round(e, 6)}
+             for st, e in zip(subtasks, earned, strict=True)]
+    return sum(earned) / total, shown
 
 
 @register("code_format", params=CodeFormatParams)

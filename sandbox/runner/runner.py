@@ -768,11 +768,29 @@ class Runner:
         scores: list[float] = []  # per test run: 1 pass, 0 fail, a checker's partial points
         cpu, wall, mem = lim["time_s"], lim["wall_time_s"], lim["memory_mb"]
         scale = total if kind == "assert" else 1  # one process runs every assert
-        for case in tests.get("cases") or [None]:
+        cases, subtasks = tests.get("cases") or [None], tests.get("subtasks") or []
+        # IOI subtasks: each runs its tests in order and stops at its first zero; a test shared
+        # by several subtasks runs once. Without subtasks: every test in order.
+        plan = [(k, i) for k, st in enumerate(subtasks) for i in st["tests"]] or [
+            (None, i) for i in range(len(cases))]
+        ran: dict[int, tuple[str, float]] = {}  # case index -> (status, score)
+        dead: set[int] = set()  # subtasks with a test that scored 0
+        for sub, idx in plan:
+            if sub in dead:
+                continue
+            if idx in ran:
+                if ran[idx][1] <= 0:
+                    dead.add(sub)
+                continue
+            case = cases[idx]
             if time.monotonic() > deadline:
                 statuses.append("timeout")
+                scores.append(0.0)
+                ran[idx] = ("timeout", 0.0)
                 first = first or {"input": None, "expected": None, "got": "job time limit exceeded"}
-                if stop:
+                if sub is not None:
+                    dead.add(sub)
+                elif stop:
                     break
                 continue
             nonce, score, judged = secrets.token_hex(16), 1.0, None
@@ -823,6 +841,7 @@ class Runner:
                 bad = "wrong_answer"
             scores.append(score if bad in (None, "partial") else 0.0)
             statuses.append(bad or "pass")
+            ran[idx] = (bad or "pass", scores[-1])
             if bad and first is None:
                 shown, exp = (case.get("args"), case.get("expected")) if kind == "call" else (
                     case["input"], case["output"])
@@ -833,7 +852,10 @@ class Runner:
                          else self.explain(why, r)}
                 if judged is not None:
                     first["checker"] = judged
-            if bad and stop:
+            if sub is not None:
+                if scores[-1] <= 0:
+                    dead.add(sub)
+            elif bad and stop:
                 break
         passed = statuses.count("pass")
         bad = next((s for s in statuses if s != "pass"), None)
@@ -843,6 +865,13 @@ class Runner:
                "passed": passed, "total": total, "first_failure": first, "tests": statuses}
         if checker is not None:
             out["scores"] = [round(x, 6) for x in scores]
+        if subtasks:  # per case in order ("skipped": its subtasks had already failed)
+            out["tests"] = [ran[i][0] if i in ran else "skipped" for i in range(len(cases))]
+            out["subtasks"] = [0.0 if k in dead else min(ran[i][1] for i in st["tests"])
+                               for k, st in enumerate(subtasks)]
+            if checker is not None:
+                out["scores"] = [round(ran[i][1], 6) if i in ran else 0.0
+                                 for i in range(len(cases))]
         return out
 
     @staticmethod
