@@ -729,13 +729,19 @@ class Runner:
         7 partial (points in [0, 1] on its first output line: ``points 0.5`` or ``0.5``),
         anything else (3 = testlib's fail, a crash, a limit) a checker error.
         Returns (test status, score in [0, 1], the checker's message)."""
-        spec, cdir = checker["spec"], self.fresh_dir("chk-")
+        spec, cdir = checker["spec"], None
         try:
+            cdir = self.fresh_dir("chk-")
             self.write_file(cdir, "input.txt", data)
             self.write_file(cdir, "output.txt", got)
             self.write_file(cdir, "answer.txt", answer.encode())
             self.write_file(cdir, checker["name"], checker["blob"])
             os.chmod(os.path.join(cdir, checker["name"]), 0o755)
+        except OSError as e:  # only the program's files take the work dir's room
+            if cdir is not None:
+                self.remove(cdir)
+            return "runtime_error", 0.0, f"no room left to check the output ({e.strerror})"
+        try:
             files = ["input.txt", "output.txt", "answer.txt"]
             argv = (PY + ["checker.py"] if spec["language"] == "python" else ["./checker"])
             cpu, mem = spec["time_s"], spec["memory_mb"]

@@ -57,6 +57,18 @@ if os.fork() == 0:
 print(int(input()), 1)
 """
 
+# fills the work dir so that nothing is left for the checker's files, then answers right
+FILL = """import os
+for i in range(40):
+    try:
+        with open(f'/work/fill{i}', 'wb') as f:
+            f.write(b'x' * (15 << 20))
+    except OSError:
+        break
+n = int(input())
+print(n - 1, 1)
+"""
+
 
 def completion(program: str) -> str:
     return f"<think>any split works</think>\n```python\n{program}\n```"
@@ -83,11 +95,15 @@ def test_other_valid_output_passes_only_under_a_checker(score_server: Server) ->
     items = [{"id": f"{prog}-{name}", "completion": completion(code), "tests": spec(chk)}
              for prog, code in (("valid", OTHER_VALID), ("wrong", WRONG), ("tamper", TAMPER))
              for name, chk in (("exact", None), ("py", py), ("cpp", cpp))]
+    items.append({"id": "fill-py", "completion": completion(FILL), "tests": spec(py)})
     results = score(score_server, items)
     rewards = {k: r["reward"] for k, r in results.items()}
     assert rewards == {"valid-exact": 0.0, "valid-py": 1.0, "valid-cpp": 1.0,
                        "wrong-exact": 0.0, "wrong-py": 0.0, "wrong-cpp": 0.0,
-                       "tamper-exact": 0.0, "tamper-py": 0.0, "tamper-cpp": 0.0}
+                       "tamper-exact": 0.0, "tamper-py": 0.0, "tamper-cpp": 0.0,
+                       "fill-py": 0.0}  # a full disk is the program's doing: 0, not null
+    fill = results["fill-py"]["components"]["accuracy"]["detail"]
+    assert fill["verdict"] == "runtime_error" and "no room" in fill["first_failure"]["got"], fill
     detail = results["wrong-cpp"]["components"]["accuracy"]["detail"]
     assert detail["verdict"] == "wrong_answer"
     assert detail["first_failure"]["checker"] == "5 + 1 != 5"
