@@ -76,3 +76,27 @@ async def test_process_backend_compiles_c() -> None:
         bad = await p.run(CodeJob(language="c", code="int main(void){return x;}",
                                   tests=parse_tests({"inputs": ["2 3"], "outputs": ["6"]})))
         assert bad.verdict.value == "compile_error" and "x" in bad.compile_output
+
+
+@pytest.mark.skipif(shutil.which("g++") is None, reason="no C++ compiler on this host")
+async def test_process_backend_runs_checkers_and_subtasks() -> None:
+    """A C++ checker that brings its own header in ``files`` (as a testlib checker brings
+    testlib.h), judging IOI subtasks: any split of n into two positive parts is right."""
+    header = "inline bool ok(long long n, long long x, long long y) " \
+             "{ return x > 0 && y > 0 && x + y == n; }\n"
+    checker = ('#include <cstdio>\n#include "judge.h"\n'
+               "int main(int c, char** v) { long long n, x, y;\n"
+               '  if (fscanf(fopen(v[1], "r"), "%lld", &n) != 1) return 3;\n'
+               '  if (fscanf(fopen(v[2], "r"), "%lld %lld", &x, &y) != 2) return 2;\n'
+               "  return ok(n, x, y) ? 0 : 1; }\n")
+    tests = parse_tests({"type": "stdin_stdout",
+                         "cases": [{"input": n, "output": f"1 {int(n) - 1}"}
+                                   for n in ("2", "5", "100")],
+                         "checker": {"source": checker, "files": {"judge.h": header}},
+                         "subtasks": [{"points": 1, "tests": [0, 1]},
+                                      {"points": 1, "tests": [2]}]})
+    program = "n = int(input())\nprint(n - 1, 1) if n < 100 else print(n, 0)"
+    async with SandboxPool(settings(pool_size=1)) as p:
+        r = await p.run(CodeJob(language="python", code=program, tests=tests))
+    assert r.subtasks == [1.0, 0.0] and r.tests == ["pass", "pass", "wrong_answer"], r
+    assert r.scores == [1.0, 1.0, 0.0]
