@@ -40,6 +40,11 @@ from pydantic import BaseModel, ConfigDict, Field
 FormatName = Literal["apps", "taco", "codecontests", "livecodebench", "open_r1", "mbpp",
                      "humaneval"]
 MAX_DECOMPRESSED = 256 << 20  # bytes of a decompressed LiveCodeBench private test blob
+# What LeetCode-style graders (LiveCodeBench's, APPS's) import before a solution, so that
+# `List[int]` annotations and `defaultdict`/`deque`/`heappush` work without an import line.
+CALL_PRELUDE = ("from typing import *\nfrom collections import *\nfrom functools import *\n"
+                "from itertools import *\nfrom heapq import *\nfrom bisect import *\n"
+                "import collections, functools, heapq, bisect, itertools, math, sys\n")
 _STRING_OPS = {"PROTO", "FRAME", "SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE",
                "MEMOIZE", "BINPUT", "LONG_BINPUT", "PUT", "STOP"}
 
@@ -75,7 +80,7 @@ def in_outs(raw: dict[str, Any]) -> dict[str, Any]:
         cases = [{"args": i if isinstance(i, list) else [i], "expected": o}
                  for i, o in zip(ins, outs, strict=True)]
         return {"type": "call", "fn_name": raw["fn_name"], "cases": cases,
-                "unwrap_singleton": True}
+                "unwrap_singleton": True, "prelude": CALL_PRELUDE}
     return {"type": "stdin_stdout", "cases": _stdin_cases(ins, outs)}
 
 
@@ -182,7 +187,7 @@ class LiveCodeBenchRow(BaseModel):
         # one JSON value per line for each argument; the output is one JSON value
         calls = [{"args": [_json(a, "functional input") for a in c["input"].split("\n") if a],
                   "expected": _json(c["output"], "functional output")} for c in cases]
-        return {"type": "call", "fn_name": fn_name, "cases": calls}
+        return {"type": "call", "fn_name": fn_name, "cases": calls, "prelude": CALL_PRELUDE}
 
 
 class OpenR1Row(BaseModel):

@@ -192,6 +192,8 @@ class CallTests(BaseModel):
         False, description="APPS stores a return value v as [v]: accept either."
     )
     subtasks: list[Subtask] | None = Field(None, min_length=1, max_length=100)
+    prelude: str = Field("", max_length=4096, description="Python run before the program in "
+                         "its namespace, e.g. the imports LeetCode and APPS graders provide")
 
     @model_validator(mode="after")
     def _subtasks_in_range(self) -> CallTests:

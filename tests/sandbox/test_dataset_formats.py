@@ -72,6 +72,7 @@ def test_apps_stdin_and_fn_name() -> None:
     assert t.type == "stdin_stdout" and [c.output for c in t.cases] == ["6\n", "5\n"]
     t = parse_tests({**APPS_CALL, "format": "taco"})
     assert t.type == "call" and t.fn_name == "add" and t.unwrap_singleton
+    assert "from typing import *" in t.prelude
     assert [(c.args, c.expected) for c in t.cases] == [([1, 2], [3]), ([-1, 1], [0])]
 
 
@@ -139,8 +140,9 @@ def test_bad_rows_say_why(raw: dict, message: str) -> None:
 
 
 SUM = "```python\ninput()\nprint(sum(map(int, input().split())))\n```"
-TWO_SUM = ("```python\nclass Solution:\n    def twoSum(self, nums, target):\n"
-           "        seen = {}\n        for i, n in enumerate(nums):\n"
+# LeetCode-style: `List` and `defaultdict` come from the grader's own imports, as on LeetCode
+TWO_SUM = ("```python\nclass Solution:\n    def twoSum(self, nums: List[int], target: int):\n"
+           "        seen = defaultdict(int)\n        for i, n in enumerate(nums):\n"
            "            if target - n in seen:\n                return [seen[target - n], i]\n"
            "            seen[n] = i\n```")
 SIMILAR = "```python\ndef similar_elements(a, b):\n    return tuple(sorted(set(a) & set(b)))\n```"
