@@ -96,12 +96,18 @@ def test_other_valid_output_passes_only_under_a_checker(score_server: Server) ->
              for prog, code in (("valid", OTHER_VALID), ("wrong", WRONG), ("tamper", TAMPER))
              for name, chk in (("exact", None), ("py", py), ("cpp", cpp))]
     items.append({"id": "fill-py", "completion": completion(FILL), "tests": spec(py)})
+    # open-r1's verification_info carries the checker as source text next to its test cases
+    for name, source in (("py", PY_CHECKER), ("cpp", CPP_CHECKER)):
+        items.append({"id": f"r1-{name}", "completion": completion(OTHER_VALID), "tests": {
+            "verification_info": {"language": "python", "test_cases": CASES,
+                                  "checker": source}}})
     results = score(score_server, items)
     rewards = {k: r["reward"] for k, r in results.items()}
     assert rewards == {"valid-exact": 0.0, "valid-py": 1.0, "valid-cpp": 1.0,
                        "wrong-exact": 0.0, "wrong-py": 0.0, "wrong-cpp": 0.0,
                        "tamper-exact": 0.0, "tamper-py": 0.0, "tamper-cpp": 0.0,
-                       "fill-py": 0.0}  # a full disk is the program's doing: 0, not null
+                       "fill-py": 0.0,  # a full disk is the program's doing: 0, not null
+                       "r1-py": 1.0, "r1-cpp": 1.0}
     fill = results["fill-py"]["components"]["accuracy"]["detail"]
     assert fill["verdict"] == "runtime_error" and "no room" in fill["first_failure"]["got"], fill
     detail = results["wrong-cpp"]["components"]["accuracy"]["detail"]
