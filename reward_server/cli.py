@@ -69,9 +69,10 @@ def rewards() -> None:
         typer.echo(f"{name:16} {spec.summary}")
 
 
-from reward_server.offline.cli import score  # noqa: E402  (commands of their own module)
+from reward_server.offline.cli import audit, score  # noqa: E402  (commands of their own module)
 
 app.command()(score)
+app.command()(audit)
 
 if __name__ == "__main__":
     app()

@@ -142,6 +142,21 @@ class RemoteBackend:
         return [_flatten(r.reward, r.components, r.error) for r in results]
 
 
+async def grade_many(
+    backend: Backend, items: Sequence[Mapping[str, Any]], chunk_size: int = 64, in_flight: int = 8
+) -> list[Graded]:
+    """Grade any number of items, ``in_flight`` chunks at a time; results in order."""
+    gate = asyncio.Semaphore(in_flight)
+
+    async def one(chunk: Sequence[Mapping[str, Any]]) -> list[Graded]:
+        async with gate:
+            return await backend.grade(chunk)
+
+    chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
+    answers = await asyncio.gather(*(one(c) for c in chunks))
+    return [graded for answer in answers for graded in answer]
+
+
 def open_backend(
     url: str | None,
     rewards: Mapping[str, float],

@@ -107,3 +107,54 @@ def score(
         title = f"# Rewards of {input}\n\nrewards: `{rewards}`; graded {where}\n\n"
         report.write_text(title + to_markdown(summary, histogram), encoding="utf-8")
     typer.echo(to_markdown(summary))
+
+
+def audit(
+    input: Annotated[
+        str, typer.Argument(help="JSONL, JSON, Parquet, a saved or cached HF dataset")
+    ],
+    rewards: Rewards = "accuracy:1",
+    url: Url = None,
+    mapping: Mapping_ = None,
+    split: Split = None,
+    sample: Annotated[int, typer.Option(min=0, help="rows to audit (0: all)")] = 200,
+    seed: Annotated[int, typer.Option(help="seed of the row sample")] = 0,
+    report: Annotated[Path | None, typer.Option(help="write the table as markdown")] = None,
+    config: Config = None,
+    grader_workers: Workers = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Grade junk answers, references and repeats on INPUT's rows; exit 1 if junk earns accuracy,
+    a reference fails or a reward changes."""
+    from reward_server.offline.audit import audit_rows, run_audit
+    from reward_server.offline.audit import to_markdown as audit_markdown
+
+    try:
+        weights, columns = parse_weights(rewards), parse_mapping(mapping)
+        rows = load_rows(input, split)
+    except InputError as exc:
+        raise fail(str(exc)) from exc
+    weights.setdefault("accuracy", 1.0)  # the audit is about accuracy
+    chosen, skipped = audit_rows(rows, columns, sample, seed)
+    if not chosen:
+        raise fail(f"{input}: no row has an answer or tests to audit (see --map)")
+
+    async def run() -> Any:
+        settings = local_settings(config, grader_workers, [row.item for row in chosen])
+        async with open_backend(url, weights, settings, api_key) as backend:
+            return await run_audit(backend, chosen)
+
+    try:
+        result = asyncio.run(run())
+    except BackendError as exc:
+        raise fail(str(exc)) from exc
+    result.skipped = skipped
+    text = audit_markdown(result)
+    if report is not None:
+        title = (
+            f"# Grader audit of {input}\n\nrewards: `{rewards}`; graded {url or 'in-process'}\n\n"
+        )
+        report.write_text(title + text, encoding="utf-8")
+    typer.echo(text)
+    if result.failed:
+        raise typer.Exit(1)

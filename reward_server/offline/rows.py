@@ -34,8 +34,13 @@ ITEM_COLUMNS = (
 # Not item fields, but read through the same mapping: a reference solution (audit) and the
 # column that names a row's source (summary breakdown).
 EXTRA_COLUMNS = ("reference", "source")
-SOURCE_DEFAULTS = ("data_source", "source", "dataset")
-REFERENCE_DEFAULTS = ("reference", "solution", "canonical_solution")
+# Column names datasets commonly use for a field, tried in order when no mapping names one.
+DEFAULT_COLUMNS = {
+    "prompt": ("prompt", "problem", "question"),
+    "answer": ("answer", "expected_answer", "ground_truth"),
+    "source": ("data_source", "source", "dataset"),
+    "reference": ("reference", "solution", "canonical_solution"),
+}
 
 
 class InputError(ValueError):
@@ -216,7 +221,7 @@ def column_of(field: str, mapping: Mapping[str, str], row: Mapping[str, Any]) ->
     """Which column feeds ``field``: the mapped one, else a default name present in the row."""
     if field in mapping:
         return mapping[field]
-    defaults = {"source": SOURCE_DEFAULTS, "reference": REFERENCE_DEFAULTS}.get(field, (field,))
+    defaults = DEFAULT_COLUMNS.get(field, (field,))
     return next((name for name in defaults if name in row), None)
 
 
