@@ -11,7 +11,7 @@ import typer
 
 from reward_server.offline.backends import BackendError, open_backend
 from reward_server.offline.rows import InputError, load_rows, parse_mapping, parse_weights, to_item
-from reward_server.offline.score import OutputMismatch, grade_into, read_output
+from reward_server.offline.score import OutputMismatch, done_rows, grade_into, read_output
 from reward_server.offline.summary import summarize, to_markdown, write_histogram
 from reward_server.settings import Settings, load_settings
 
@@ -35,10 +35,16 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def local_settings(
-    config: Path | None, workers: int | None, items: list[dict[str, Any]]
+    config: Path | None,
+    workers: int | None,
+    items: list[dict[str, Any]],
+    weights: dict[str, float],
 ) -> Settings:
-    """The server's settings; the sandbox starts only when some item has tests."""
-    needs_code = any("tests" in item for item in items)
+    """The server's settings; the sandbox starts only when some item needs a program run."""
+    from reward_server.rewards.catalog import ACCURACY, CORRECTNESS_USERS
+
+    runs_code = ACCURACY in weights or bool(CORRECTNESS_USERS & weights.keys())
+    needs_code = runs_code and any("tests" in item for item in items)
     return load_settings(config, grader_workers=workers, sandbox_enabled=needs_code)
 
 
@@ -71,9 +77,15 @@ def score(
         output.unlink(missing_ok=True)
     output.parent.mkdir(parents=True, exist_ok=True)
 
+    try:  # before any grader starts: a mismatch fails at once
+        done = done_rows(read_output(output), weights)
+    except OutputMismatch as exc:
+        raise fail(str(exc)) from exc
+    pending = [item for index, item in enumerate(items) if index not in done]
+
     async def run() -> tuple[Any, float]:
         started = time.perf_counter()
-        settings = local_settings(config, grader_workers, items)
+        settings = local_settings(config, grader_workers, pending, weights)
         async with open_backend(url, weights, settings, api_key) as backend:
             startup = time.perf_counter() - started
             stats = await grade_into(
@@ -140,7 +152,7 @@ def audit(
         raise fail(f"{input}: no row has an answer or tests to audit (see --map)")
 
     async def run() -> Any:
-        settings = local_settings(config, grader_workers, [row.item for row in chosen])
+        settings = local_settings(config, grader_workers, [r.item for r in chosen], weights)
         async with open_backend(url, weights, settings, api_key) as backend:
             return await run_audit(backend, chosen)
 
