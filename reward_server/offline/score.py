@@ -75,7 +75,10 @@ def done_rows(existing: Sequence[Mapping[str, Any]], rewards: Mapping[str, float
 def plan_chunks(
     pending: Sequence[int], items: Sequence[Mapping[str, Any]], chunk_size: int
 ) -> list[list[int]]:
-    """Pack whole groups, in order of first appearance, into chunks of about ``chunk_size``."""
+    """Pack whole groups, in order of first appearance, into chunks of about ``chunk_size``.
+
+    OUTPUT follows INPUT's order unless a group's rows are scattered over more than a chunk.
+    """
     groups: dict[Any, list[int]] = {}
     for index in pending:
         key = items[index].get("group_id", ("row", index))
@@ -90,7 +93,7 @@ def plan_chunks(
         current.extend(members)
     if current:
         chunks.append(current)
-    return chunks
+    return [sorted(chunk) for chunk in chunks]  # input order within a chunk
 
 
 def output_row(row: Mapping[str, Any], index: int, graded: Graded) -> dict[str, Any]:
