@@ -10,11 +10,24 @@ The remote backend sends each chunk as one ``POST /score`` with the trainer's ``
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from reward_server.settings import Settings
+
+T = TypeVar("T")
+
+
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` on uvloop when installed (as uvicorn does for the server: thousands of
+    worker futures resolve through the loop), else on asyncio's loop. Ctrl-C cancels ``main``
+    and raises KeyboardInterrupt, as ``asyncio.run`` does."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 class BackendError(RuntimeError):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from reward_server.offline.backends import BackendError, open_backend
+from reward_server.offline.backends import BackendError, open_backend, run_loop
 from reward_server.offline.rows import InputError, load_rows, parse_mapping, parse_weights, to_item
 from reward_server.offline.score import OutputMismatch, done_rows, grade_into, read_output
 from reward_server.offline.summary import summarize, to_markdown, write_histogram
@@ -61,8 +60,8 @@ def score(
     config: Config = None,
     grader_workers: Workers = None,
     api_key: ApiKey = None,
-    chunk_size: Annotated[int, typer.Option(min=1, help="rows per grading request")] = 64,
-    in_flight: Annotated[int, typer.Option(min=1, help="requests graded at once")] = 8,
+    chunk_size: Annotated[int, typer.Option(min=1, help="rows per grading request")] = 256,
+    in_flight: Annotated[int, typer.Option(min=1, help="requests graded at once")] = 4,
     log_every: Annotated[int, typer.Option(min=1, help="rows per progress line")] = 1000,
     overwrite: Annotated[bool, typer.Option(help="start OUTPUT afresh")] = False,
 ) -> None:
@@ -94,7 +93,7 @@ def score(
         return stats, startup
 
     try:
-        stats, startup = asyncio.run(run())
+        stats, startup = run_loop(run())
     except (BackendError, OutputMismatch) as exc:
         raise fail(str(exc)) from exc
     except KeyboardInterrupt:
@@ -157,7 +156,7 @@ def audit(
             return await run_audit(backend, chosen)
 
     try:
-        result = asyncio.run(run())
+        result = run_loop(run())
     except BackendError as exc:
         raise fail(str(exc)) from exc
     result.skipped = skipped

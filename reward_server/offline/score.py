@@ -114,8 +114,8 @@ async def grade_into(
     items: Sequence[Mapping[str, Any]],
     output: Path,
     rewards: Mapping[str, float],
-    chunk_size: int = 64,
-    in_flight: int = 8,
+    chunk_size: int = 256,
+    in_flight: int = 4,
     log_every: int = 1000,
 ) -> RunStats:
     """Grade the rows not yet in ``output`` and append them; chunks run ``in_flight`` at a
