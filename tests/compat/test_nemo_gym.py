@@ -40,13 +40,15 @@ def gym_server() -> Iterator[Server]:
     stop_server(server)
 
 
-def test_verify_answers_nemo_gym_rollouts(nemo_python: Path, gym_server: Server) -> None:
+def test_verify_answers_nemo_gym_rollouts(
+    nemo_python: Path, gym_server: Server, tmp_path: Path
+) -> None:
     proc = subprocess.run(
         [str(nemo_python), str(ROOT / "tests/compat/nemo_gym_client.py"), gym_server.url],
         capture_output=True,
         text=True,
         timeout=300,
-        cwd="/tmp",  # nemo_gym makes cache/ and results/ folders in the working directory
+        cwd=tmp_path,  # nemo_gym may make cache/ and results/ folders in the working directory
         env={k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")},
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
