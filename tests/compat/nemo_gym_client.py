@@ -2,9 +2,11 @@
 own models, send them to the server at ``argv[1]``, validate each answer with
 ``BaseVerifyResponse`` and print one JSON line per rollout for the test to check.
 
-The rollouts are nemo-gym's shipped examples (``math_with_judge/data/example_rollouts.jsonl``:
-real gpt-5 responses with their reasoning items), plus variants built from them with
-nemo-gym's output models: the right and a wrong answer, and a ``<think>`` tag left in the text.
+``argv[2] == "math"``: nemo-gym's shipped ``math_with_judge`` example rollouts (real gpt-5
+responses with their reasoning items), plus variants built from them with nemo-gym's output
+models: the right and a wrong answer, a ``<think>`` tag left in the text, no text.
+``argv[2] == "code"``: ``code_gen``'s example tasks (``verifier_metadata.unit_tests``) joined
+with its example rollouts' responses, each with the reward code_gen gave it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from nemo_gym.openai_utils import (
 )
 from pydantic import ConfigDict
 
-EXAMPLES = Path(nemo_gym.PARENT_DIR) / "resources_servers/math_with_judge/data"
+SERVERS = Path(nemo_gym.PARENT_DIR) / "resources_servers"
+EXAMPLES = SERVERS / "math_with_judge/data"
 VERIFY_ONLY = ("reward", "extracted_answer", "library_reward", "judge_evaluations")
 
 
@@ -50,8 +53,22 @@ def post(url: str, request: TaskVerifyRequest) -> dict:
         return json.loads(answer.read())
 
 
-def main() -> None:
-    url = sys.argv[1]
+def code_cases() -> list[tuple[str, TaskVerifyRequest, float]]:
+    data = SERVERS / "code_gen/data"
+    tasks = [json.loads(line) for line in (data / "example.jsonl").open()]
+    rollouts = [json.loads(line) for line in (data / "example_rollouts.jsonl").open()]
+    cases = []
+    for number, task in enumerate(tasks):
+        prompt = task["responses_create_params"]["input"][0]["content"]
+        [rollout] = [
+            r for r in rollouts if r["responses_create_params"]["input"][0]["content"] == prompt
+        ]
+        request = TaskVerifyRequest.model_validate({**task, "response": rollout["response"]})
+        cases.append((f"code{number}", request, rollout["reward"]))
+    return cases
+
+
+def math_cases() -> list[tuple[str, TaskVerifyRequest, float]]:
     cases = []
     for number, line in enumerate((EXAMPLES / "example_rollouts.jsonl").open()):
         rollout = json.loads(line)
@@ -69,6 +86,12 @@ def main() -> None:
             ):
                 variant = request.model_copy(update={"response": with_text(response, text)})
                 cases.append((name, variant, reward))
+    return cases
+
+
+def main() -> None:
+    url = sys.argv[1]
+    cases = code_cases() if sys.argv[2] == "code" else math_cases()
     for name, request, expected in cases:
         answer = post(url, request)
         validated = BaseVerifyResponse.model_validate(answer)
@@ -80,7 +103,9 @@ def main() -> None:
                     "reward": validated.reward,
                     "expected": expected,
                     "echoed": echoed and validated.response == request.response,
-                    "task_fields": answer.get("expected_answer") == request.expected_answer,
+                    "task_fields": all(
+                        answer.get(k) == v for k, v in (request.model_extra or {}).items()
+                    ),
                     "extracted": answer.get("extracted_answer"),
                     "error": answer.get("error"),
                 }

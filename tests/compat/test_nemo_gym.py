@@ -1,36 +1,16 @@
-"""``POST /verify`` speaks NeMo Gym: requests built and answers validated by nemo-gym itself.
-
-nemo-gym needs Python >= 3.12, so its models live in a venv of their own
-(``scripts/nemo_gym_venv.sh``, pinned to nemo-gym 0.4.0); ``tests/compat/nemo_gym_client.py``
-runs there against a real server started here. Without that venv the test skips, unless
-``REQUIRE_NEMO_GYM=1`` (CI), which makes a missing venv a failure.
-"""
+"""``POST /verify`` speaks NeMo Gym: requests built and answers validated by nemo-gym itself
+(see ``tests/compat/nemo.py`` for the venv it runs in)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.compat.nemo import run_client
 from tests.conftest import Server, start_server, stop_server
-
-ROOT = Path(__file__).resolve().parents[2]
-VENV_PYTHON = Path(os.environ.get("NEMO_GYM_PYTHON", ROOT / ".build/nemo-gym-venv/bin/python"))
-
-
-@pytest.fixture(scope="module")
-def nemo_python() -> Path:
-    if not VENV_PYTHON.exists():
-        message = f"no nemo-gym venv at {VENV_PYTHON}: run scripts/nemo_gym_venv.sh"
-        if os.environ.get("REQUIRE_NEMO_GYM") == "1":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    return VENV_PYTHON
 
 
 @pytest.fixture(scope="module")
@@ -40,19 +20,8 @@ def gym_server() -> Iterator[Server]:
     stop_server(server)
 
 
-def test_verify_answers_nemo_gym_rollouts(
-    nemo_python: Path, gym_server: Server, tmp_path: Path
-) -> None:
-    proc = subprocess.run(
-        [str(nemo_python), str(ROOT / "tests/compat/nemo_gym_client.py"), gym_server.url],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,  # nemo_gym may make cache/ and results/ folders in the working directory
-        env={k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")},
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    cases = {c["case"]: c for c in map(json.loads, proc.stdout.splitlines())}
+def test_verify_answers_nemo_gym_rollouts(gym_server: Server, tmp_path: Path) -> None:
+    cases = run_client(gym_server.url, "math", tmp_path)
     assert len(cases) == 9, cases
     for case in cases.values():  # the answer is the request echoed, task fields included
         assert case["echoed"] and case["task_fields"], case
