@@ -90,7 +90,8 @@ def to_score_item(body: VerifyRequest) -> dict[str, Any]:
     if "tests" not in fields and isinstance(metadata, Mapping) and "unit_tests" in metadata:
         mapping["tests"] = "verifier_metadata.unit_tests"
     item = to_item(fields, mapping)
-    item.pop("group_id", None)
+    for unused in ("group_id", "id"):  # one rollout per request; Gym's ids are not ours
+        item.pop(unused, None)
     item["completion"] = completion_of(body.response)
     if "prompt" not in item and (prompt := prompt_of(body.responses_create_params)):
         item["prompt"] = prompt
