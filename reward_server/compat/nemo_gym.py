@@ -57,7 +57,8 @@ def completion_of(response: Mapping[str, Any]) -> str:
     """The final assistant text, with the reasoning before it as a ``<think>`` block."""
     reasoning: list[str] = []
     answer = ""
-    for item in response.get("output") or []:
+    output = response.get("output")
+    for item in output if isinstance(output, list) else []:
         if not isinstance(item, Mapping):
             continue
         if item.get("type") == "reasoning":
@@ -77,9 +78,8 @@ def prompt_of(params: Mapping[str, Any]) -> str | None:
     given = params.get("input")
     if isinstance(given, str):
         return given
-    users = [
-        m for m in given or [] if isinstance(m, Mapping) and m.get("role", "user") == "user"
-    ]
+    messages = given if isinstance(given, list) else []
+    users = [m for m in messages if isinstance(m, Mapping) and m.get("role", "user") == "user"]
     return _parts_text(users[-1].get("content"), ("input_text",)) if users else None
 
 
