@@ -141,8 +141,9 @@ def _rows(indices: Sequence[int], limit: int = 8) -> str:
     return shown + (f", ... ({len(indices)} rows)" if len(indices) > limit else "")
 
 
-def to_markdown(result: AuditResult) -> str:
-    """The table ``audit`` prints and ``--report`` writes."""
+def to_markdown(result: AuditResult, limit: int = 8) -> str:
+    """The table ``audit`` prints (``limit`` offending rows named per line) and ``--report``
+    writes (every one)."""
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(result.kinds.items()))
     lines = [
         f"audited rows: {result.rows} ({kinds}); skipped (no answer, no tests): {result.skipped}",
@@ -167,11 +168,14 @@ def to_markdown(result: AuditResult) -> str:
     for name, rows in result.junk_paid.items():
         extracted = result.entries[name].extracted
         examples = "; ".join(f"row {i}: {extracted.get(i)!r}"[:120] for i in rows[:3])
-        lines.append(f"- FAIL `{name}` earned accuracy on rows {_rows(rows)} ({examples})")
+        lines.append(f"- FAIL `{name}` earned accuracy on rows {_rows(rows, limit)} ({examples})")
     if ref.earned_accuracy:
-        lines.append(f"- FAIL reference did not earn accuracy on rows {_rows(ref.earned_accuracy)}")
+        failed = _rows(ref.earned_accuracy, limit)
+        lines.append(f"- FAIL reference did not earn accuracy on rows {failed}")
     if result.unstable:
-        lines.append(f"- FAIL reward changed between passes on rows {_rows(result.unstable)}")
+        lines.append(
+            f"- FAIL reward changed between passes on rows {_rows(result.unstable, limit)}"
+        )
     lines.append("")
     lines.append("verdict: " + ("FAIL" if result.failed else "PASS"))
     return "\n".join(lines) + "\n"

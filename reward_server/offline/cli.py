@@ -165,7 +165,7 @@ def audit(
         title = (
             f"# Grader audit of {input}\n\nrewards: `{rewards}`; graded {url or 'in-process'}\n\n"
         )
-        report.write_text(title + text, encoding="utf-8")
+        report.write_text(title + audit_markdown(result, limit=10**9), encoding="utf-8")
     typer.echo(text)
     if result.failed:
         raise typer.Exit(1)
