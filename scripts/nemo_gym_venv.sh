@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # A Python 3.12 virtual environment holding nemo-gym's request/response models, for
 # tests/compat/test_nemo_gym.py (nemo-gym needs Python >= 3.12; the project runs on 3.10+).
-# Usage: scripts/nemo_gym_venv.sh [VENV_DIR]   (default .build/nemo-gym-venv)
+# Usage: scripts/nemo_gym_venv.sh [VENV_DIR]   (default build/nemo-gym-venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VENV=${1:-.build/nemo-gym-venv}
+VENV=${1:-build/nemo-gym-venv}
 NEMO_GYM_VERSION=0.4.0
 
 PY=${NEMO_GYM_BASE_PYTHON:-}

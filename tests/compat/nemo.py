@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-VENV_PYTHON = Path(os.environ.get("NEMO_GYM_PYTHON", ROOT / ".build/nemo-gym-venv/bin/python"))
+VENV_PYTHON = Path(os.environ.get("NEMO_GYM_PYTHON", ROOT / "build/nemo-gym-venv/bin/python"))
 
 
 def nemo_python() -> Path:
