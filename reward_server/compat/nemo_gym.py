@@ -21,11 +21,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from reward_server.compat.openrlhf import parse_weights
 from reward_server.offline.rows import to_item
-from reward_server.schemas import ScoreRequest
+from reward_server.schemas import ErrorInfo, ScoreRequest
 
 router = APIRouter(tags=["compat"])
 
@@ -39,6 +39,15 @@ class VerifyRequest(BaseModel):
 
     responses_create_params: dict[str, Any]
     response: dict[str, Any]
+
+
+class VerifyResponse(VerifyRequest):
+    """``BaseVerifyResponse``: the request echoed, with ``reward`` and this service's detail."""
+
+    reward: float = Field(description="the weighted sum; 0.0 when undecided (see `error`)")
+    components: dict[str, float | None] = Field(description="each reward's unweighted score")
+    extracted_answer: str | None = Field(None, description="what math accuracy read")
+    error: ErrorInfo | None = Field(None, description="why the reward is undecided")
 
 
 def _parts_text(content: Any, kinds: tuple[str, ...]) -> str:
@@ -104,7 +113,7 @@ async def seed_session() -> dict[str, Any]:
     return {}
 
 
-@router.post("/verify")
+@router.post("/verify", response_model=VerifyResponse)
 async def verify(request: Request, body: VerifyRequest) -> dict[str, Any]:
     """Grade one rollout; answer the request echoed with ``reward`` (and our detail)."""
     settings = request.app.state.settings
