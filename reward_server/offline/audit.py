@@ -76,8 +76,10 @@ def audit_rows(
 
 
 def _item(row: AuditRow, completion: str, case: str) -> dict[str, Any]:
+    """The row's item with ``completion`` in place; its own group, so group rewards stay apart."""
     item = {k: v for k, v in row.item.items() if k not in ("id", "completion", "group_id")}
-    return {**item, "completion": completion, "id": f"{row.index}:{case}", "group_id": case}
+    name = f"{row.index}:{case}"
+    return {**item, "completion": completion, "id": name, "group_id": name}
 
 
 def _accuracy(graded: Graded) -> float | None:
@@ -94,12 +96,12 @@ async def run_audit(
         for entry in BATTERY:
             if row.kind in entry.kinds and (completion := entry.build(row)) is not None:
                 cases.append((entry.name, row))
-                items.append(_item(row, completion, f"{row.index}:{entry.name}"))
+                items.append(_item(row, completion, entry.name))
         if (reference := reference_completion(row)) is not None:
             cases.append(("reference", row))
-            items.append(_item(row, reference, f"{row.index}:reference"))
+            items.append(_item(row, reference, "reference"))
     own = [
-        _item(row, row.item.get("completion") or reference_completion(row) or "", f"{row.index}")
+        _item(row, row.item.get("completion") or reference_completion(row) or "", "repeat")
         for row in rows
     ]
     graded = await grade_many(backend, items + own, chunk_size, in_flight)
