@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from reward_server import __version__, metrics
 from reward_server.auth import require_api_key
-from reward_server.compat import sandboxfusion
+from reward_server.compat import nemo_gym, sandboxfusion
 from reward_server.compat.openrlhf import parse_weights, to_openrlhf_response, to_score_request
 from reward_server.disconnect import until_disconnected
 from reward_server.graders import Graders
@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return to_openrlhf_response(results)
 
     app.include_router(sandboxfusion.router, dependencies=protected, tags=["compat"])
+    app.include_router(nemo_gym.router, dependencies=protected, tags=["compat"])
 
     for path in ("/openrlhf", "/get_reward"):
         app.post(path, response_model=OpenRLHFResponse, tags=["compat"], dependencies=protected)(

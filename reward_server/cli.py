@@ -1,4 +1,4 @@
-"""``reward-server``: run the service, or list the reward catalogue."""
+"""``reward-server``: run the service, list the reward catalogue, grade or audit a dataset."""
 
 from __future__ import annotations
 
@@ -68,6 +68,11 @@ def rewards() -> None:
     for name, spec in sorted(REWARDS.items()):
         typer.echo(f"{name:16} {spec.summary}")
 
+
+from reward_server.offline.cli import audit, score  # noqa: E402  (commands of their own module)
+
+app.command()(score)
+app.command()(audit)
 
 if __name__ == "__main__":
     app()
