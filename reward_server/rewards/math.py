@@ -21,12 +21,23 @@ from reward_server.rewards.base import ErrorType, Score
 from reward_server.rewards.extract import split_completion
 from reward_server.rewards.math_check import check_answer
 from reward_server.rewards.math_extract import (
+    Extracted,
     cache_key_text,
     choice_letter,
     choice_letter_in,
     extract_final_answer,
+    prepare,
 )
 from reward_server.rewards.math_fast import quick_verdict
+from reward_server.rewards.math_policy import (
+    MathParams,
+    is_echo,
+    last_number,
+    strip_percent,
+    top_level_parts,
+    units_conflict,
+)
+from reward_server.rewards.math_text import normalize_answer, plain_thousands
 from reward_server.schemas import Item
 from reward_server.workers import WorkerCrashed, WorkerPool, WorkerTimeout
 
@@ -55,7 +66,10 @@ class MathGrader:
         )
         self._default_timeout_s = default_timeout_s
 
-    async def grade(self, item: Item, timeout_s: float | None = None) -> Score:
+    async def grade(
+        self, item: Item, timeout_s: float | None = None, params: MathParams | None = None
+    ) -> Score:
+        params = params or MathParams()
         references = references_of(item)
         if not references:
             return Score.undecided(
@@ -70,29 +84,45 @@ class MathGrader:
             "extracted": extracted.text[:_DETAIL_CHARS] if extracted.text else None,
             "source": extracted.source,
         }
-        if not answer_part.strip():
+        answer_text = prepare(answer_part)
+        if not answer_text.strip():
             return Score(0.0, {**detail, "reason": "no_answer"})
 
         letters = [choice_letter(ref) for ref in references]
         if all(letters):
-            given = choice_letter_in(extracted.text or answer_part[-300:])
-            correct = given is not None and given in letters
-            return Score(float(correct), {**detail, "reason": "choice", "letter": given})
+            return _grade_letter(extracted, answer_text, letters, detail)
+        if extracted.text is None:
+            fallback = last_number(answer_text) if params.last_number_fallback else None
+            if fallback is None:
+                return Score(0.0, {**detail, "reason": "no_answer"})
+            extracted = Extracted(fallback, "none")
+            detail.update(extracted=fallback, source="last_number")
 
-        if extracted.text is not None and (quick := quick_verdict(extracted.text, references)):
-            correct, matched = quick
+        candidates, refusal = _candidates(extracted, references, item.prompt, params)
+        if refusal is not None:
+            return Score(0.0, {**detail, "reason": refusal})
+        if any("%" in ref for ref in references):
+            pairs = [strip_percent(c, references[0]) for c in candidates]
+            candidates = tuple(c for c, _ in pairs)
+            references = tuple(strip_percent("", ref)[1] for ref in references)
+        else:
+            candidates = tuple(strip_percent(c, "")[0] for c in candidates)
+        references = tuple(normalize_answer(ref) for ref in references)
+        tolerance = params.relative_tolerance
+
+        quick = [quick_verdict(c, references, tolerance) for c in candidates]
+        if all(q is not None for q in quick):
+            decided = [q for q in quick if q is not None]
+            correct = all(ok for ok, _ in decided) and len({m for _, m in decided}) == 1
             detail.update(reason="equivalent" if correct else "not_equivalent", fast_path=True)
-            if matched is not None:
-                detail["matched_reference"] = matched
+            if correct and decided[0][1] is not None:
+                detail["matched_reference"] = decided[0][1]
             return Score(float(correct), detail)
 
-        key = (
-            cache_key_text(extracted.text) if extracted.text is not None else ("raw", answer_part),
-            references,
-        )
+        key = (tuple(cache_key_text(c) for c in candidates), references, tolerance)
         deadline = timeout_s or self._default_timeout_s
         verdict = await self._cache.get_or_compute(
-            key, lambda: self._check(extracted.text, answer_part, references, deadline)
+            key, lambda: self._check(candidates, references, deadline, tolerance)
         )
         if verdict["correct"] is None:
             error = (
@@ -111,16 +141,87 @@ class MathGrader:
         return Score(1.0 if verdict["correct"] else 0.0, detail)
 
     async def _check(
-        self, candidate: str | None, answer_part: str, references: tuple[str, ...], deadline: float
+        self,
+        candidates: tuple[str, ...],
+        references: tuple[str, ...],
+        deadline: float,
+        tolerance: float,
     ) -> dict[str, Any]:
         # math-verify's in-process alarm fires first and keeps the worker; the pool's kill is
         # the backstop for C-level work (huge integer powers) that no signal interrupts.
         alarm_s = max(1, int(deadline))
         try:
             return await self._pool.run(
-                check_answer, candidate, answer_part, references, alarm_s, timeout_s=deadline + 0.5
+                check_answer,
+                candidates,
+                references,
+                alarm_s,
+                tolerance,
+                timeout_s=deadline + 0.5,
             )
         except WorkerTimeout as exc:
             return {"correct": None, "reason": "timeout", "message": str(exc)}
         except WorkerCrashed as exc:
             return {"correct": None, "reason": "worker_crashed", "message": str(exc)}
+
+
+def _grade_letter(
+    extracted: Extracted, answer_text: str, letters: list[str | None], detail: dict[str, Any]
+) -> Score:
+    """Multiple choice: the letter the answer commits to; several different letters score 0."""
+    boxed_letters = {choice_letter(v) for v in extracted.values} if extracted.values else set()
+    if len(boxed_letters) > 1:
+        return Score(0.0, {**detail, "reason": "hedged"})
+    direct = choice_letter(extracted.text) if extracted.text else None
+    given = direct or choice_letter_in(answer_text[-500:])
+    correct = given is not None and given in letters
+    return Score(float(correct), {**detail, "reason": "choice", "letter": given})
+
+
+def _is_scalar(reference: str) -> bool:
+    text = reference.strip()
+    return top_level_parts(text) == 1 and not text.startswith(("(", "[", "\\{", "\\left"))
+
+
+def _is_tuple_of(reference: str, count: int) -> bool:
+    text = reference.strip()
+    return text.startswith("(") and text.endswith(")") and top_level_parts(text[1:-1]) == count
+
+
+def _candidates(
+    extracted: Extracted, references: tuple[str, ...], prompt: str | None, params: MathParams
+) -> tuple[tuple[str, ...], str | None]:
+    """The texts to compare, or the reason the answer scores 0 before any comparison.
+
+    Several distinct boxed values are one answer when a reference lists that many parts
+    (``2, -5``); otherwise each must be right on its own (a hedge between values is wrong).
+    A list answered to a one-value question is a hedge too (``5, 5, 5`` is not ``5``).
+    """
+    assert extracted.text is not None
+    if extracted.values:
+        joined = ", ".join(extracted.values)
+        count = len(extracted.values)
+        if any(top_level_parts(ref) == count for ref in references):
+            candidates: tuple[str, ...] = (joined,)
+        elif any(_is_tuple_of(ref, count) for ref in references):
+            candidates = (f"({joined})",)
+        else:
+            candidates = extracted.values
+    else:
+        candidates = (extracted.text,)
+    if all(_is_scalar(ref) for ref in references):
+        rewritten = []
+        for candidate in candidates:
+            if top_level_parts(candidate) > 1:
+                thousands = plain_thousands(candidate)
+                if thousands is None:
+                    return candidates, "several_values"
+                candidate = thousands
+            rewritten.append(candidate)
+        candidates = tuple(rewritten)
+    for candidate in candidates:
+        if params.reject_echo and is_echo(candidate, prompt, references):
+            return candidates, "echo"
+        if params.strict_units and all(units_conflict(candidate, ref) for ref in references):
+            return candidates, "unit_mismatch"
+    return candidates, None

@@ -20,8 +20,6 @@ _FRACTION = re.compile(
 )
 _SLASH = re.compile(r"([-+]?\d{1,9})\s*/\s*(\d{1,9})")
 _STRIP = ("$", "\\!", "\\,", "\\ ", "\\left", "\\right", "{", "}")
-# Differences this small are math-verify's call: it rounds floats before comparing.
-_ROUNDING_WINDOW = Fraction(1, 10**5)
 
 
 def as_rational(text: str) -> Fraction | None:
@@ -52,9 +50,15 @@ def _spelling(text: str) -> str:
     return text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
 
 
-def quick_verdict(candidate: str, references: tuple[str, ...]) -> tuple[bool, int | None] | None:
+def quick_verdict(
+    candidate: str, references: tuple[str, ...], relative_tolerance: float = 1e-6
+) -> tuple[bool, int | None] | None:
     """(correct, matched reference index) when the answer is a reference verbatim or every
-    number involved is plain, else None."""
+    number involved is plain, else None.
+
+    Plain numbers further apart than ``relative_tolerance`` of the larger are different
+    (relative, so ``0.0000002`` and ``0.0000001`` differ); closer ones go to the worker.
+    """
     spelled = _spelling(candidate)
     for index, reference in enumerate(references):
         if spelled and spelled == _spelling(reference):
@@ -70,7 +74,7 @@ def quick_verdict(candidate: str, references: tuple[str, ...]) -> tuple[bool, in
             continue
         if given == expected:
             return True, index
-        scale = max(abs(expected), Fraction(1))
-        if abs(given - expected) <= _ROUNDING_WINDOW * scale:
+        window = Fraction(relative_tolerance) * max(abs(expected), abs(given))
+        if abs(given - expected) <= window:
             decided_wrong = False
     return (False, None) if decided_wrong else None
