@@ -56,11 +56,19 @@ _NEGATION = re.compile(
     r"(?:\$[^$\n]{0,200}\$|\\\(.{0,200}?\\\)|[-+]?[\w.\\{}^/]+)\)?",
     re.IGNORECASE,
 )
-_COPULA = re.compile(r"\s(?:is|are|equals|was)\b:?|:(?=\s|$)|=", re.IGNORECASE)
+_COPULA = re.compile(r"\s(?:is|are|equals|was)\b:?|:(?=\s|$)", re.IGNORECASE)
+# A clause that qualifies the value rather than adding to it.
+_CLAUSE = re.compile(
+    r"[,;]?\s+(?:since|because|as|where|which|when|attained|achieved|obtained|given|if|"
+    r"using|by|from|with|at)\b",
+    re.IGNORECASE,
+)
 _MATH_SPAN = re.compile(r"\$\$[^$]*\$\$|\$[^$\n]*\$|\\\(.*?\\\)|\\\[.*?\\\]", re.DOTALL)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 _OR = re.compile(r"\s(?:or|\\text\{\s*or\s*\}|\\lor)\s", re.IGNORECASE)
 _RELATION = re.compile(r"<|>|\\le|\\ge|\\lt|\\gt|\\neq")
+# A number and the noun it counts, as a sentence ends: "there are 12 ways".
+_COUNTED = re.compile(r"^([-+]?\d[\d,]*(?:\.\d+)?)\s+[A-Za-z][A-Za-z -]{0,30}$")
 _PROSE = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
 _TEXT_COMMAND = re.compile(r"\\[a-zA-Z]+")
 _WORDS = re.compile(r"\b[a-zA-Z]{2,}\b")
@@ -151,6 +159,8 @@ def statement_value(span: str) -> list[str]:
     copulas = list(_COPULA.finditer(_outside_math(text)))
     if copulas:
         text = text[copulas[-1].end() :]
+    if clause := _CLAUSE.search(_outside_math(text)):  # "$9$, attained at $x=2$"
+        text = text[: clause.start()]
     formulas = [next(g for g in m if g) for m in _INLINE_MATH.findall(text)]
     outside = _outside_math(text)
     if len(formulas) >= 2:
@@ -179,7 +189,7 @@ def _unwrap_text_box(content: str) -> str:
     if "\\text" not in content or not _WORDS.search(content):
         return content
     plain = re.sub(r"\\(?:text|mbox|textbf|mathrm)\s*\{([^{}]*)\}", r"\1", content)
-    if _PHRASE.search(plain) or _COPULA.search(f" {plain} ".replace("=", " = ")):
+    if _PHRASE.search(plain) or _COPULA.search(f" {plain} "):
         values = statement_value(plain)
         if len(values) == 1:
             return values[0]
@@ -213,6 +223,10 @@ def _from_statement(span: str, source: Source) -> Extracted | None:
     return Extracted(values[-1], source, values=tuple(values))
 
 
+def _all_values(found: Extracted) -> bool:
+    return all(_is_value(value) for value in (found.values or (found.text or "",)))
+
+
 def _is_value(text: str) -> bool:
     """Short and no prose: what a sentence ending "... is VALUE" must end with."""
     plain = _TEXT_COMMAND.sub("", text)
@@ -228,6 +242,7 @@ def extract_final_answer(answer_part: str) -> Extracted:
         strong
         and strong[-1].start() >= box_end
         and (found := _from_statement(strong[-1].group(1), "phrase"))
+        and (not boxes or _all_values(found))  # "Final answer: see above" defers to the box
     ):
         return found
     if boxes:
@@ -239,7 +254,7 @@ def extract_final_answer(answer_part: str) -> Extracted:
     if tags:
         inner = extract_final_answer(tags[-1])
         if inner.text is not None:
-            return inner
+            return inner if inner.source != "whole" else Extracted(inner.text, "answer_tag")
         if tags[-1].strip():
             return Extracted(normalize_answer(_clean(tags[-1])), "answer_tag")
     phrases = _PHRASE.findall(text.replace("**", ""))
@@ -261,8 +276,10 @@ def _from_plain_text(text: str) -> Extracted:
     if sentences:
         last = _NEGATION.sub("", sentences[-1])
         if _COPULA.search(_outside_math(last)) and (found := _from_statement(last, "statement")):
-            if all(_is_value(value) for value in (found.values or (found.text or "",))):
+            if _all_values(found):
                 return found
+            if found.text and (counted := _COUNTED.match(found.text)):  # "there are 12 ways"
+                return Extracted(normalize_answer(counted.group(1)), "statement")
     formulas = _INLINE_MATH.findall(_NEGATION.sub("", text))
     if formulas:
         return Extracted(
@@ -292,6 +309,10 @@ def choice_letter_in(text: str) -> str | None:
         statement = plain[explicit[-1].start() :].split("\n")[0]
         letters = set(_LETTER_IN_TEXT.findall(statement)) | {explicit[-1].group(1)}
         return explicit[-1].group(1) if len(letters) == 1 else None
+    lines = [line for line in plain.splitlines() if line.strip()]
+    letters = set(_LETTER_IN_TEXT.findall(lines[-1])) if lines else set()
+    if len(letters) > 1:  # "A B C D E": every option at once
+        return None
     matches = _LETTER_IN_TEXT.findall(plain)
     return matches[-1] if matches else None
 

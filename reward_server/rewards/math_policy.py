@@ -65,6 +65,7 @@ _ECHO_VERB = re.compile(
 )
 _PROMPT_MATH = re.compile(r"\$\$([^$]+)\$\$|\$([^$]+)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 _SPACING = re.compile(r"\\[,;:! ]|\\left|\\right|\\displaystyle|\s+")
+_SINGLE_BRACED = re.compile(r"([\^_])\{(\w)\}")
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 
 
@@ -99,7 +100,8 @@ def strip_percent(candidate: str, reference: str) -> tuple[str, str]:
 
 
 def top_level_parts(text: str) -> int:
-    """How many comma-separated values a reference lists at depth 0 (``2, -5`` -> 2)."""
+    """How many values a text lists at depth 0 (``2, -5`` -> 2), separated by commas or,
+    outside a matrix, LaTeX line breaks (``1 \\\\ 1`` -> 2)."""
     depth, parts = 0, 1
     for char in text:
         if char in "([{":
@@ -108,11 +110,14 @@ def top_level_parts(text: str) -> int:
             depth -= 1
         elif char == "," and depth == 0:
             parts += 1
+    if "\\begin" not in text:
+        parts += text.count("\\\\")
     return parts
 
 
 def _squash(text: str) -> str:
     text = _SPACING.sub("", normalize_answer(text))
+    text = _SINGLE_BRACED.sub(r"\1\2", text)  # x^{2} is x^2
     return text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").rstrip(".")
 
 
