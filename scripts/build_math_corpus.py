@@ -19,6 +19,10 @@ import random
 from pathlib import Path
 from typing import Any
 
+from math_corpus_rows import GENERAL, PUBLIC_REPORTS
+
+# Tables of cases read better one case per line.
+# fmt: off
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "data" / "math_corpus.jsonl"
 # The shared data folder sits next to the checkout (or next to the folder of worktrees).
@@ -53,41 +57,41 @@ def add(
     ROWS.append(
         {"completion": completion, "reference": reference, "label": label, "kind": kind,
          "reason": reason, "origin": extra.pop("origin", "written"), **extra}
-    )  # fmt: skip
+    )
 
 
 def multi_box() -> None:
     cases = [("2", "-5"), ("3", "7"), ("-1", "4"), ("\\frac{1}{2}", "3"), ("0", "6"),
-             ("-2", "-3"), ("1", "9")]  # fmt: skip
+             ("-2", "-3"), ("1", "9")]
     for i, (a, b) in enumerate(cases):
         ref = f"{a}, {b}"
         add("multi_box", f"{think(i)}The roots are $\\boxed{{{a}}}$ and $\\boxed{{{b}}}$.", ref, 1,
-            "one box per value of a two-value answer")  # fmt: skip
+            "one box per value of a two-value answer")
         add("multi_box", f"{think(i)}So $x=\\boxed{{{b}}}$ or $x=\\boxed{{{a}}}$.", ref, 1,
-            "order of the boxes does not matter")  # fmt: skip
+            "order of the boxes does not matter")
         add("multi_box", f"{think(i)}The roots are $\\boxed{{{a}}}$ and $\\boxed{{{b}1}}$.", ref, 0,
-            "second box holds a different value")  # fmt: skip
+            "second box holds a different value")
         add("multi_box", f"{think(i)}The only root is $\\boxed{{{a}}}$.", ref, 0,
-            "one of two values is missing")  # fmt: skip
-        add("multi_box", f"{think(i)}We find $\\boxed{{{a}}}$, and checking gives $\\boxed{{{a}}}$.",
-            a, 1, "the same value boxed twice is one answer")  # fmt: skip
+            "one of two values is missing")
+        add("multi_box", f"{think(i)}We find $\\boxed{{{a}}}$, and checking gives "
+            f"$\\boxed{{{a}}}$.", a, 1, "the same value boxed twice is one answer")
 
 
 def minerva() -> None:
     values = [("1{,}250", "1250"), ("\\frac{7}{3}", "\\frac{7}{3}"), ("42", "42"),
               ("2\\sqrt{5}", "2\\sqrt{5}"), ("-8", "-8"), ("0.75", "\\frac{3}{4}"),
-              ("3{,}600", "3600"), ("x^2+1", "x^2+1")]  # fmt: skip
+              ("3{,}600", "3600"), ("x^2+1", "x^2+1")]
     for i, (written, ref) in enumerate(values):
         tail = f"Final Answer: The final answer is ${written}$. I hope it is correct."
         add("minerva", f"{think(i)}Working it out step by step.\n\n{tail}", ref, 1,
-            "Minerva answer statement")  # fmt: skip
-        add("minerva", f"{think(i)}An intermediate value is $\\boxed{{17}}$, then we scale.\n\n{tail}",
-            ref, 1, "the answer statement after an intermediate box wins")  # fmt: skip
+            "Minerva answer statement")
+        add("minerva", f"{think(i)}An intermediate value is $\\boxed{{17}}$, then we scale."
+            f"\n\n{tail}", ref, 1, "the answer statement after an intermediate box wins")
         add("minerva", f"{think(i)}We get $\\boxed{{{written}}}$ along the way.\n\n"
             "Final Answer: The final answer is $17$. I hope it is correct.", ref, 0,
-            "the final statement says 17, the box was intermediate")  # fmt: skip
+            "the final statement says 17, the box was intermediate")
         add("minerva", f"{think(i)}{tail.replace(written, '9' + written)}", ref, 0,
-            "Minerva statement with a wrong value")  # fmt: skip
+            "Minerva statement with a wrong value")
 
 
 def name_first() -> None:
@@ -95,15 +99,15 @@ def name_first() -> None:
              ("the value of $a+b$ is 11", "11"), ("the smallest $n$ is $36$", "36"),
              ("the length of $\\overline{AB}$ is $5\\sqrt{2}$", "5\\sqrt{2}"),
              ("the sum of all $x$ is $-3$", "-3"), ("the number of subsets $S$ is 64", "64"),
-             ("$f(2)$ equals $9$", "9")]  # fmt: skip
+             ("$f(2)$ equals $9$", "9")]
     for i, (phrase, ref) in enumerate(cases):
         add("name_first", f"{think(i)}Final Answer: {phrase}.", ref, 1,
-            "the first formula names the quantity; the value follows 'is'")  # fmt: skip
+            "the first formula names the quantity; the value follows 'is'")
         add("name_first", f"{think(i)}Therefore {phrase}.", ref, 1,
-            "last sentence of the form '... is VALUE'")  # fmt: skip
+            "last sentence of the form '... is VALUE'")
         wrong = phrase.replace(ref, "1" + ref if not ref.startswith("-") else ref[1:])
         add("name_first", f"{think(i)}Final Answer: {wrong}.", ref, 0,
-            "the value after 'is' is wrong")  # fmt: skip
+            "the value after 'is' is wrong")
 
 
 def leakage() -> None:
@@ -112,81 +116,86 @@ def leakage() -> None:
         for right, wrong in (("12", "15"), ("\\frac{2}{3}", "\\frac{3}{2}")):
             add("leakage", f"{think(i)}So the answer is $\\boxed{{{right}}}$.{token}\n"
                 f"<|im_start|>user\nNext problem<|im_end|>\n\\boxed{{{wrong}}}", right, 1,
-                "a box after the end-of-turn token is another turn")  # fmt: skip
+                "a box after the end-of-turn token is another turn")
             add("leakage", f"{think(i)}So the answer is $\\boxed{{{wrong}}}$.{token}\n"
                 f"user: try again\nassistant: \\boxed{{{right}}}", right, 0,
-                "the right value appears only after the end of the turn")  # fmt: skip
+                "the right value appears only after the end of the turn")
 
 
 def markdown_currency() -> None:
     for i, (value, ref) in enumerate([("12", "12"), ("4.50", "4.5"), ("20", "20"),
-                                      ("7.25", "7.25"), ("3", "3")]):  # fmt: skip
+                                      ("7.25", "7.25"), ("3", "3")]):
         add("markdown_currency", f"{think(i)}**Answer:** {value}", ref, 1, "bold answer label")
         add("markdown_currency", f"{think(i)}**Answer: {value}**", ref, 1, "bold answer line")
         add("markdown_currency", f"{think(i)}The total cost is ${value}.", ref, 1,
-            "a dollar sign as currency")  # fmt: skip
+            "a dollar sign as currency")
         add("markdown_currency", f"{think(i)}They are $1 each, so the total is ${value}.", ref, 1,
-            "two currency amounts are not one formula")  # fmt: skip
+            "two currency amounts are not one formula")
         add("markdown_currency", f"{think(i)}The cost is $\\boxed{{\\${value}}}$.", ref, 1,
-            "escaped dollar inside math")  # fmt: skip
+            "escaped dollar inside math")
         add("markdown_currency", f"{think(i)}**Answer:** 9{value}", ref, 0, "bold, wrong value")
         add("markdown_currency", f"{think(i)}They are ${value} each, so 4 cost $99.", ref, 0,
-            "the total, not the unit price, is the last amount")  # fmt: skip
+            "the total, not the unit price, is the last amount")
 
 
 def text_in_box() -> None:
     for i, (value, ref) in enumerate([("7", "7"), ("\\frac{5}{2}", "\\frac{5}{2}"), ("36", "36"),
-                                      ("-4", "-4")]):  # fmt: skip
+                                      ("-4", "-4")]):
         add("text_in_box", f"{think(i)}\\boxed{{\\text{{The answer is }} {value}}}", ref, 1,
-            "a sentence inside the box")  # fmt: skip
+            "a sentence inside the box")
         add("text_in_box", f"{think(i)}\\boxed{{\\text{{the final answer is }} {value}}}", ref, 1,
-            "a sentence inside the box")  # fmt: skip
+            "a sentence inside the box")
         add("text_in_box", f"{think(i)}\\boxed{{\\text{{The answer is }} 1{value}}}", ref, 0,
-            "sentence in the box with a wrong value")  # fmt: skip
+            "sentence in the box with a wrong value")
     add("text_in_box", "\\boxed{\\text{Evelyn}}", "\\text{Evelyn}", 1, "a name is a text answer")
 
 
 def negation() -> None:
     for i, (right, wrong) in enumerate([("7", "9"), ("3", "5"), ("12", "21"), ("-2", "2"),
-                                        ("\\frac{1}{4}", "\\frac{1}{2}")]):  # fmt: skip
+                                        ("\\frac{1}{4}", "\\frac{1}{2}")]):
         add("negation", f"{think(i)}The answer is ${right}$, not ${wrong}$.", right, 1,
-            "negated alternative dropped")  # fmt: skip
+            "negated alternative dropped")
         add("negation", f"{think(i)}The answer is ${right}$, not ${wrong}$.", wrong, 0,
-            "the negated value is not the answer")  # fmt: skip
+            "the negated value is not the answer")
         add("negation", f"{think(i)}So it is ${right}$ (not ${wrong}$).", right, 1,
-            "parenthesised negation")  # fmt: skip
+            "parenthesised negation")
         add("negation", f"{think(i)}So it is ${right}$, not ${wrong}$.", wrong, 0,
-            "graded by the last number would reward the rejected value")  # fmt: skip
+            "graded by the last number would reward the rejected value")
 
 
 def unicode() -> None:
     cases = [("3√13", "3\\sqrt{13}", "2\\sqrt{13}"), ("x²+2x", "x^2+2x", "x^3+2x"),
              ("90°", "90^\\circ", "45^\\circ"), ("−4", "-4", "4"), ("2×10⁵", "200000", "20000"),
-             ("x ≤ 3", "(-\\infty, 3]", "(-\\infty, 3)"), ("√2/2", "\\frac{\\sqrt{2}}{2}", "\\sqrt{2}"),
-             ("π/3", "\\frac{\\pi}{3}", "\\frac{\\pi}{6}")]  # fmt: skip
+             ("x ≤ 3", "(-\\infty, 3]", "(-\\infty, 3)"),
+             ("√2/2", "\\frac{\\sqrt{2}}{2}", "\\sqrt{2}"),
+             ("π/3", "\\frac{\\pi}{3}", "\\frac{\\pi}{6}")]
     for i, (written, right, other) in enumerate(cases):
-        add("unicode", f"{think(i)}The answer is {written}.", right, 1, "unicode math read as LaTeX")
+        add("unicode", f"{think(i)}The answer is {written}.", right, 1,
+            "unicode math read as LaTeX")
         add("unicode", f"{think(i)}**Answer:** {written}", right, 1, "unicode math in bold answer")
         add("unicode", f"{think(i)}The answer is {written}.", other, 0,
-            "unicode math, different value")  # fmt: skip
+            "unicode math, different value")
 
 
 def number_spelling() -> None:
     cases = [("12\\,345", "12345", "12346"), ("12{,}345", "12345", "1234"),
              ("12,\\!345", "12345", "123450"), ("1{,}000{,}000", "1000000", "100000"),
-             ("0.1\\overline{6}", "\\frac{1}{6}", "0.16"), ("0.\\overline{3}", "\\frac{1}{3}", "0.3"),
-             ("0.\\overline{27}", "\\frac{3}{11}", "\\frac{27}{100}"), ("3e8", "3\\times10^{8}", "3\\times10^{9}"),
+             ("0.1\\overline{6}", "\\frac{1}{6}", "0.16"),
+             ("0.\\overline{3}", "\\frac{1}{3}", "0.3"),
+             ("0.\\overline{27}", "\\frac{3}{11}", "\\frac{27}{100}"),
+             ("3e8", "3\\times10^{8}", "3\\times10^{9}"),
              ("1.2E-3", "0.0012", "0.012"), ("016", "16", "160"), ("007", "7", "70"),
-             ("2.5e-4", "0.00025", "0.0025")]  # fmt: skip
+             ("2.5e-4", "0.00025", "0.0025")]
     for i, (written, right, wrong) in enumerate(cases):
         add("number_spelling", f"{think(i)}The answer is $\\boxed{{{written}}}$.", right, 1,
-            "same number, other spelling")  # fmt: skip
+            "same number, other spelling")
         add("number_spelling", f"{think(i)}The answer is $\\boxed{{{written}}}$.", wrong, 0,
-            "spelled number differs from the reference")  # fmt: skip
+            "spelled number differs from the reference")
 
 
 def tuple_vector() -> None:
-    for i, vec in enumerate([("1", "-2", "4"), ("0", "3"), ("\\frac{1}{2}", "-1", "2"), ("5", "5", "-1")]):
+    vectors = [("1", "-2", "4"), ("0", "3"), ("\\frac{1}{2}", "-1", "2"), ("5", "5", "-1")]
+    for i, vec in enumerate(vectors):
         tup = "(" + ", ".join(vec) + ")"
         col = "\\begin{pmatrix} " + " \\\\ ".join(vec) + " \\end{pmatrix}"
         add("tuple_vector", f"{think(i)}$\\boxed{{{tup}}}$", col, 1, "tuple vs column vector")
@@ -200,34 +209,34 @@ def inequality_interval() -> None:
               "(-\\infty,1)\\cup(4,\\infty)", "(1,4)"), ("x \\ge 2", "[2,\\infty)", "(2,\\infty)"),
              ("0 < x < 12.5", "(0, 12.5)", "[0, 12.5]"), ("x < -1 \\text{ or } x \\ge 3",
               "(-\\infty,-1)\\cup[3,\\infty)", "(-\\infty,-1]\\cup[3,\\infty)"),
-             ("x<3", "(-\\infty, 3)", "(-\\infty, 3]")]  # fmt: skip
+             ("x<3", "(-\\infty, 3)", "(-\\infty, 3]")]
     for i, (ineq, interval, other) in enumerate(cases):
         add("inequality_interval", f"{think(i)}$\\boxed{{{ineq}}}$", interval, 1,
-            "inequality answer, interval reference")  # fmt: skip
+            "inequality answer, interval reference")
         add("inequality_interval", f"{think(i)}$\\boxed{{{interval}}}$", ineq, 1,
-            "interval answer, inequality reference")  # fmt: skip
+            "interval answer, inequality reference")
         add("inequality_interval", f"{think(i)}$\\boxed{{{ineq}}}$", other, 0,
-            "endpoints differ")  # fmt: skip
+            "endpoints differ")
 
 
 def percent() -> None:
     for i, (pct, frac) in enumerate([("37.5", "0.375"), ("12", "0.12"), ("80", "0.8"),
-                                     ("2.5", "0.025")]):  # fmt: skip
+                                     ("2.5", "0.025")]):
         ref = f"{pct}\\%"
         add("percent", f"{think(i)}$\\boxed{{{pct}}}$", ref, 1, "bare number of a percent")
         add("percent", f"{think(i)}$\\boxed{{{pct}\\%}}$", ref, 1, "percent written with its sign")
         add("percent", f"{think(i)}The answer is {pct} percent.", ref, 1, "percent in words")
         add("percent", f"{think(i)}$\\boxed{{{frac}}}$", ref, 0,
-            "a fraction where the question asked for a percent")  # fmt: skip
+            "a fraction where the question asked for a percent")
 
 
 def positive_symbol() -> None:
     cases = [("\\sqrt{1/n}", "\\frac{1}{\\sqrt{n}}", "\\frac{1}{n}"),
              ("\\sqrt{n^2}", "n", "n^2"), ("\\sqrt{4k^2}", "2k", "4k"),
-             ("\\frac{\\sqrt{n}}{n}", "\\frac{1}{\\sqrt{n}}", "\\sqrt{n}")]  # fmt: skip
+             ("\\frac{\\sqrt{n}}{n}", "\\frac{1}{\\sqrt{n}}", "\\sqrt{n}")]
     for i, (given, ref, wrong) in enumerate(cases):
         add("positive_symbol", f"{think(i)}$\\boxed{{{given}}}$", ref, 1,
-            "equal for a positive count n")  # fmt: skip
+            "equal for a positive count n")
         add("positive_symbol", f"{think(i)}$\\boxed{{{wrong}}}$", ref, 0, "different expression")
 
 
@@ -236,7 +245,8 @@ def tiny_huge() -> None:
              ("6.62\\times10^{-34}", "6.63\\times10^{-34}"), ("0.0000003", "0.0000004"),
              ("1.5\\times10^{-9}", "1.6\\times10^{-9}"), ("10^{20}+1", "10^{20}"),
              ("123456789012", "123456789013"), ("3.0\\times10^{8}", "3.1\\times10^{8}"),
-             ("\\frac{1}{1000000}", "\\frac{1}{1000001}"), ("9.11\\times10^{-31}", "9.10\\times10^{-31}")]  # fmt: skip
+             ("\\frac{1}{1000000}", "\\frac{1}{1000001}"),
+             ("9.11\\times10^{-31}", "9.10\\times10^{-31}")]
     for i, (given, ref) in enumerate(cases):
         add("tiny_huge", f"{think(i)}$\\boxed{{{given}}}$", ref, 0, "relatively different numbers")
         add("tiny_huge", f"{think(i)}$\\boxed{{{ref}}}$", ref, 1, "the same number")
@@ -244,23 +254,24 @@ def tiny_huge() -> None:
 
 def units() -> None:
     cases = [("8", "mm", "cm"), ("12", "m", "km"), ("5", "kg", "g"), ("30", "minutes", "seconds"),
-             ("3", "feet", "inches"), ("45", "degrees", "radians")]  # fmt: skip
+             ("3", "feet", "inches"), ("45", "degrees", "radians")]
     for i, (value, given, ref) in enumerate(cases):
-        add("units", f"{think(i)}$\\boxed{{{value}\\text{{ {given}}}}}$", f"{value}\\text{{ {ref}}}",
-            0, "units conflict")  # fmt: skip
+        reference = f"{value}\\text{{ {ref}}}"
+        add("units", f"{think(i)}$\\boxed{{{value}\\text{{ {given}}}}}$", reference, 0,
+            "units conflict")
         add("units", f"{think(i)}$\\boxed{{{value}\\text{{ {ref}}}}}$", f"{value}\\text{{ {ref}}}",
-            1, "same unit")  # fmt: skip
+            1, "same unit")
         add("units", f"{think(i)}$\\boxed{{{value}}}$", f"{value}\\text{{ {ref}}}", 1,
-            "the number without its unit")  # fmt: skip
+            "the number without its unit")
 
 
 def hedge() -> None:
     for i, (a, b) in enumerate([("3", "5"), ("12", "16"), ("\\frac{1}{2}", "\\frac{1}{3}"),
-                                ("-1", "1"), ("8", "9")]):  # fmt: skip
+                                ("-1", "1"), ("8", "9")]):
         add("hedge", f"{think(i)}It is either $\\boxed{{{a}}}$ or $\\boxed{{{b}}}$.", a, 0,
-            "two different boxed values for one-value question")  # fmt: skip
+            "two different boxed values for one-value question")
         add("hedge", f"{think(i)}It is either $\\boxed{{{a}}}$ or $\\boxed{{{b}}}$.", b, 0,
-            "two different boxed values for one-value question")  # fmt: skip
+            "two different boxed values for one-value question")
         add("hedge", f"{think(i)}The answer is {a} or {b}.", a, 0, "two values offered")
         add("hedge", f"{think(i)}The answer is ${a}$ or ${b}$.", b, 0, "two formulas offered")
         add("hedge", f"{think(i)}It is {a}, not {b}.", b, 0, "last number is the rejected one")
@@ -274,16 +285,16 @@ def hedge() -> None:
 def no_answer() -> None:
     ones = " \\\\ ".join(["1"] * 20)
     add("no_answer", f"{think(0)}$$\\begin{{pmatrix}} {ones} \\end{{pmatrix}}$$", "1", 0,
-        "a column of ones is not the number one")  # fmt: skip
+        "a column of ones is not the number one")
     add("no_answer", f"{think(1)}5 5 5 5 5", "5", 0, "a run of numbers is no answer")
     add("no_answer", f"{think(2)}1 2 3 4 5 6 7 8 9 10", "7", 0, "a list of numbers is no answer")
     for i, ref in enumerate(["4", "10", "2", "0", "100"]):
         add("no_answer", f"{think(i)}I could not finish; step {ref} was hard.", ref, 0,
-            "no answer statement; a number in passing")  # fmt: skip
+            "no answer statement; a number in passing")
         add("no_answer", f"{think(i)}Let me think more about case {ref} and the others.", ref, 0,
-            "no answer at all")  # fmt: skip
+            "no answer at all")
         add("no_answer", f"<think>\nthe answer is {ref}\n</think>\n\nI am not sure.", ref, 0,
-            "the value is only in the reasoning")  # fmt: skip
+            "the value is only in the reasoning")
         add("no_answer", f"{think(i)}{ref}", ref, 1, "the whole answer part is the value")
         add("no_answer", f"{think(i)}$${ref}$$", ref, 1, "a display formula is the answer")
 
@@ -294,130 +305,34 @@ def echo() -> None:
              ("Factor $x^2-9$.", "x^2-9", "(x-3)(x+3)"),
              ("Evaluate $\\sqrt{49}+\\sqrt{16}$.", "\\sqrt{49}+\\sqrt{16}", "11"),
              ("Simplify $\\sqrt{72}$.", "\\sqrt{72}", "6\\sqrt{2}"),
-             ("Compute $\\dbinom{8}{3}$.", "\\dbinom{8}{3}", "56")]  # fmt: skip
+             ("Compute $\\dbinom{8}{3}$.", "\\dbinom{8}{3}", "56")]
     for i, (prompt, expr, ref) in enumerate(cases):
         add("echo", f"{think(i)}$\\boxed{{{expr}}}$", ref, 0, "the prompt's expression unchanged",
-            prompt=prompt)  # fmt: skip
+            prompt=prompt)
         add("echo", f"{think(i)}The answer is ${expr}$.", ref, 0, "echo in a statement",
-            prompt=prompt)  # fmt: skip
+            prompt=prompt)
         add("echo", f"{think(i)}$\\boxed{{{ref}}}$", ref, 1, "the requested form", prompt=prompt)
     add("echo", f"{think(0)}$\\boxed{{x+1}}$", "x+1", 1, "already in simplest form",
-        prompt="Simplify $x+1$ if possible.")  # fmt: skip
+        prompt="Simplify $x+1$ if possible.")
 
 
 def choice_in_formula() -> None:
     formulas = ["\\langle H\\rangle \\ll \\Delta E", "\\Delta E = h\\nu", "A \\cap B",
-                "P(E) = 0.3", "\\vec{B} \\times \\vec{E}"]  # fmt: skip
+                "P(E) = 0.3", "\\vec{B} \\times \\vec{E}"]
     for i, formula in enumerate(formulas):
         for letter in "BD":
             add("choice_in_formula", f"{think(i)}Since $\\boxed{{{formula}}}$, the option that "
                 f"fits is this one.\n\n**Answer: ({letter})**", f"({letter})", 1,
-                "explicit answer line wins over letters in a formula")  # fmt: skip
-            add("choice_in_formula", f"{think(i)}Since ${formula}$, we pick it.\n\nAnswer: ({letter})",
+                "explicit answer line wins over letters in a formula")
+            add("choice_in_formula",
+                f"{think(i)}Since ${formula}$, we pick it.\n\nAnswer: ({letter})",
                 "E" if "E" in formula else "A", 0,
-                "a letter inside a formula is not the chosen option")  # fmt: skip
+                "a letter inside a formula is not the chosen option")
 
 
 def public_reports() -> None:
-    mv = "https://github.com/huggingface/Math-Verify/issues/"
-    add("public_reports", "could answer therefore\\boxed{840}.,but let me put this after "
-        "explain.\n\n**Final Answer**\n\\boxed{840}", "840", 1,
-        "the same box twice is one answer, not 840840", origin=mv + "44")  # fmt: skip
-    add("public_reports", " the answer should be \\boxed{004}.\n\nBut let me check again: the sum "
-        "is 2,552,004. The last three digits are 004.\n\n**Final Answer**\n\\boxed{004}", "4", 1,
-        "leading zeros, repeated box", origin=mv + "44")  # fmt: skip
-    add("public_reports", "Thus, the number of residents who own all four of the things is "
-        "**73**.\n\n---\n\n✅ Final Answer: **73**", "73", 1, "bold after 'Final Answer:'",
-        origin=mv + "76")  # fmt: skip
-    add("public_reports", "Thus the count is **73**.\n\n✅ Final Answer: **74**", "73", 0,
-        "the final statement is wrong", origin=mv + "76")  # fmt: skip
-    add("public_reports", "$\\boxed{x<3}$", "(-\\infty, 3)", 1, "inequality vs interval",
-        origin=mv + "71")  # fmt: skip
-    add("public_reports", "$\\boxed{(-\\infty, 3)}$", "x<3", 1, "interval vs inequality",
-        origin=mv + "71")  # fmt: skip
-    add("public_reports", "$\\boxed{0 < x < 12.5}$", "(0, 12.5)", 1, "open interval",
-        origin=mv + "10")  # fmt: skip
-    add("public_reports", "$\\boxed{1728}$", "1331, 1728", 0, "one of two required answers",
-        origin=mv + "47")  # fmt: skip
-    add("public_reports", "$\\boxed{1331 \\text{ and } 1728}$", "1331, 1728", 1, "both answers",
-        origin=mv + "47")  # fmt: skip
-    nemo = "https://github.com/NVIDIA-NeMo/Skills/pull/1526"
-    add("public_reports", "So $\\boxed{\\langle H\\rangle \\ll \\Delta E}$ must hold.\n\n"
-        "**Answer: D**", "D", 1, "explicit answer line, not E from the formula", origin=nemo)  # fmt: skip
-    add("public_reports", "So $\\boxed{\\langle H\\rangle \\ll \\Delta E}$ must hold.\n\n"
-        "**Answer: D**", "E", 0, "E appears only inside a formula", origin=nemo)  # fmt: skip
-    lm_eval = "https://github.com/EleutherAI/lm-evaluation-harness/issues/3643"
-    add("public_reports", "The positive square root of 64 is $ \\sqrt{64} = 8 $, and the cube "
-        "root of 64 is $ \\sqrt[3]{64} = 4 $. The difference is 4.\n\n**Answer:** 4.", "4", 1,
-        "bold answer label", origin=lm_eval)  # fmt: skip
-    titan = "https://github.com/pytorch/torchtitan/pull/4442"
-    add("public_reports", " Final Answer:\n  The last three digits of \\(2003^{2002^{2001}}\\) are:\n"
-        "  \\[Answer: 009\\]", "9", 1, "answer inside display math, power tower before it",
-        origin=titan)  # fmt: skip
-    r1 = "https://github.com/huggingface/open-r1/pull/566"
-    add("public_reports", "\\boxed{\\frac{64}{400}}", "\\frac{63}{400}", 0, "close fractions",
-        origin=r1)  # fmt: skip
-    add("public_reports", "\\boxed{\\frac{63}{400}}", "\\frac{63}{400}", 1, "same fraction",
-        origin=r1)  # fmt: skip
-
-
-GENERAL = [
-    # (answer part, reference, label, reason)
-    ("$\\boxed{x^2 + y^2 = 25}$", "x^2+y^2=25", 1, "an equation answer stays whole"),
-    ("The equation of the circle is $x^2+y^2=25$.", "x^2+y^2=25", 1, "equation in a statement"),
-    ("$\\boxed{x^2+y^2=16}$", "x^2+y^2=25", 0, "different equation"),
-    ("So $x = 5$.", "5", 1, "variable assignment"),
-    ("The answer is Tuesday.", "\\text{Tuesday}", 1, "a word answer"),
-    ("$\\boxed{\\text{Monday}}$", "\\text{Tuesday}", 0, "a different word"),
-    ("Therefore, there are 12 ways.", "12", 1, "a counted noun ends the last sentence"),
-    ("Therefore, there are 13 ways.", "12", 0, "counted noun, wrong count"),
-    ("$\\boxed{12}$\n\nFinal answer: see above.", "12", 1, "an answer line that points back"),
-    ("The correct option is (B).", "B", 1, "option letter in a sentence"),
-    ("Answer: B) 42", "B", 1, "option letter with its text"),
-    ("$\\boxed{\\{1,2,3\\}}$", "1, 2, 3", 1, "set vs list"),
-    ("$\\boxed{1,000,000}$", "1000000", 1, "plain thousands commas"),
-    ("$\\boxed{3.00 \\times 10^8}$", "3\\times10^8", 1, "trailing zeros in a mantissa"),
-    ("$\\boxed{x \\in [2, 5]}$", "[2,5]", 1, "membership in an interval"),
-    ("$\\boxed{\\pm 3}$", "3, -3", 1, "plus-minus"),
-    ("$\\boxed{5 \\text{ apples}}$", "5", 1, "a noun after the number"),
-    ("$\\boxed{1/2}$", "\\frac{1}{2}", 1, "slash fraction"),
-    ("$\\boxed{\\dfrac12}$", "0.5", 1, "dfrac without braces"),
-    ("$\\boxed{6+9i}$", "9i+6", 1, "complex number, other order"),
-    ("$\\boxed{2516_8}$", "2516_8", 1, "base subscript"),
-    ("$\\boxed{2x+3}$", "y=2x+3", 1, "right-hand side of the reference"),
-    ("The slope is $-\\frac{1}{2}$ and the intercept is $3$.", "3", 1, "last statement's value"),
-    ("We have $a=3$, $b=4$, so $c=5$.", "5", 1, "last formula"),
-    ("The answer is $\\boxed{5}$ cm.", "5", 1, "unit after the box"),
-    ("So the probability is 3/8.", "\\frac{3}{8}", 1, "plain slash fraction in prose"),
-    ("The sum is 2,552,004.", "2552004", 1, "plain thousands commas in prose"),
-    ("$\\boxed{(3, -1)}$", "(3,-1)", 1, "ordered pair"),
-    ("$\\boxed{(-1, 3)}$", "(3,-1)", 0, "ordered pair, swapped"),
-    ("$\\boxed{\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}}$",
-     "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", 1, "a 2x2 matrix"),
-    ("$\\boxed{\\begin{pmatrix} 1 & 3 \\\\ 2 & 4 \\end{pmatrix}}$",
-     "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", 0, "the transposed matrix"),
-    ("$\\boxed{2.00}$", "2", 1, "trailing zeros"),
-    ("$\\boxed{0.7071}$", "\\frac{\\sqrt{2}}{2}", 0, "a rounded decimal is not exact"),
-    ("$\\boxed{(-\\infty, 2]}$", "(-\\infty, 2]", 1, "half-open interval"),
-    ("$\\boxed{(-\\infty, 2)}$", "(-\\infty, 2]", 0, "open where closed is asked"),
-    ("So $\\Delta E = 5$ and the answer is (C).", "C", 1, "letter after a formula with E"),
-    ("$\\boxed{\\frac{1}{3}}$", "0.\\overline{3}", 1, "repeating-decimal reference"),
-    ("$\\boxed{\\{5\\}}$", "5", 1, "a one-element set"),
-    ("$\\boxed{5.0000001}$", "5", 1, "within rounding"),
-    ("$\\boxed{5.001}$", "5", 0, "beyond rounding"),
-    ("$\\boxed{\\infty}$", "5", 0, "infinity"),
-    ("$\\boxed{[4, 6]}$", "5", 0, "an interval around the value"),
-    ("$\\boxed{4 < x < 6}$", "5", 0, "an inequality around the value"),
-    ("$\\boxed{x}$", "5", 0, "a bare variable"),
-    ("The answer is $\\frac{\\sqrt{3}}{2}$, since $\\sin 60^\\circ = \\frac{\\sqrt{3}}{2}$.",
-     "\\frac{\\sqrt{3}}{2}", 1, "reason after the answer"),
-    ("**Final Answer**\n$$\\boxed{-\\frac{7}{2}}$$", "-\\frac{7}{2}", 1, "R1 heading"),
-    ("**Final Answer**\n$$\\boxed{\\frac{7}{2}}$$", "-\\frac{7}{2}", 0, "sign lost"),
-    ("The final answer is \\(\\boxed{144}\\).", "144", 1, "box inside \\( \\)"),
-    ("Thus $n = \\boxed{15}$ works.", "15", 1, "box in an assignment"),
-    ("The maximum is attained at $x=2$, where the value is $\\boxed{9}$.", "9", 1, "box last"),
-    ("The maximum value is $9$, attained at $x=2$.", "9", 1, "value before its condition"),
-]
+    for completion, reference, label, reason, origin in PUBLIC_REPORTS:
+        add("public_reports", completion, reference, label, reason, origin=origin)
 
 
 def general() -> None:
@@ -427,9 +342,9 @@ def general() -> None:
     add("hedge", think(1) + "Answer: A, B, C, D", "B", 0, "four option letters")
     add("no_answer", think(2) + "\\boxed{1 \\\\ 1 \\\\ 1}", "1", 0, "a column of ones in a box")
     add("hedge", think(0) + "\\boxed{\\text{The answer is } 3 \\text{ or } 5}", "3", 0,
-        "alternatives inside a boxed sentence")  # fmt: skip
+        "alternatives inside a boxed sentence")
     add("echo", think(1) + "$\\boxed{x^{2}-9}$", "(x-3)(x+3)", 0, "echo with braced exponent",
-        prompt="Factor $x^2-9$.")  # fmt: skip
+        prompt="Factor $x^2-9$.")
     add("echo", think(2) + "$\\boxed{7}$", "7", 1, "evaluated", prompt="Evaluate $3+4$.")
 
 
@@ -457,7 +372,8 @@ def _styled(style: str, answer: str, i: int) -> str | None:
     if style == "phrase":
         return head + f"So the final answer is ${answer}$"
     if style == "leak":
-        return head + f"$\\boxed{{{answer}}}$<|im_end|>\n<|im_start|>user\nAnd 2+2?<|im_end|>\n\\boxed{{4}}"
+        return head + (f"$\\boxed{{{answer}}}$<|im_end|>\n<|im_start|>user\nAnd 2+2?"
+                       "<|im_end|>\n\\boxed{4}")
     uni = _unicode(answer)
     return None if uni is None else head + f"The answer is {uni}."
 
@@ -491,7 +407,7 @@ def main() -> None:
     for build in (multi_box, minerva, name_first, leakage, markdown_currency, text_in_box,
                   negation, unicode, number_spelling, tuple_vector, inequality_interval, percent,
                   positive_symbol, tiny_huge, units, hedge, no_answer, echo, choice_in_formula,
-                  public_reports, general):  # fmt: skip
+                  public_reports, general):
         build()
     math500()
     OUT.parent.mkdir(parents=True, exist_ok=True)
