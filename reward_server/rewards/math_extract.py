@@ -69,6 +69,7 @@ _OR = re.compile(r"\s(?:or|\\text\{\s*or\s*\}|\\lor)\s", re.IGNORECASE)
 _RELATION = re.compile(r"<|>|\\le|\\ge|\\lt|\\gt|\\neq")
 # A number and the noun it counts, as a sentence ends: "there are 12 ways".
 _COUNTED = re.compile(r"^([-+]?\d[\d,]*(?:\.\d+)?)\s+[A-Za-z][A-Za-z -]{0,30}$")
+_SPACED_NUMBERS = re.compile(r"\d\s+[-+]?\d")  # "5 5 5 5 5" is a run of numbers, not one
 _PROSE = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
 _TEXT_COMMAND = re.compile(r"\\[a-zA-Z]+")
 _WORDS = re.compile(r"\b[a-zA-Z]{2,}\b")
@@ -143,6 +144,13 @@ def _clean(candidate: str) -> str:
     return text.strip()
 
 
+def _drop_negations(text: str) -> str:
+    lowered = text.lower()
+    if "not" not in lowered and "rather" not in lowered and "instead" not in lowered:
+        return text  # the common case skips the regex
+    return _NEGATION.sub("", text)
+
+
 def _outside_math(text: str) -> str:
     return _MATH_SPAN.sub(lambda m: " " * len(m.group(0)), text)
 
@@ -154,7 +162,7 @@ def statement_value(span: str) -> list[str]:
     which the grader reads as the parts of a multi-part answer or as a hedge.
     """
     text = _MINERVA_TAIL.sub("", span.replace("**", "").replace("__", ""))
-    text = _NEGATION.sub("", text).strip()
+    text = _drop_negations(text).strip()
     text = _SENTENCE_END.split(text, maxsplit=1)[0] if text else text
     copulas = list(_COPULA.finditer(_outside_math(text)))
     if copulas:
@@ -270,17 +278,17 @@ def _from_plain_text(text: str) -> Extracted:
     stripped = _clean(text)
     if stripped and len(stripped) <= 80 and not _WORDS.search(_outside_math(stripped)):
         value = _clean(_MATH_SPAN.sub(lambda m: _clean(m.group(0)), stripped))
-        if value and "$" not in value:
+        if value and "$" not in value and not _SPACED_NUMBERS.search(value):
             return Extracted(normalize_answer(value), "whole")
     sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
     if sentences:
-        last = _NEGATION.sub("", sentences[-1])
+        last = _drop_negations(sentences[-1])
         if _COPULA.search(_outside_math(last)) and (found := _from_statement(last, "statement")):
             if _all_values(found):
                 return found
             if found.text and (counted := _COUNTED.match(found.text)):  # "there are 12 ways"
                 return Extracted(normalize_answer(counted.group(1)), "statement")
-    formulas = _INLINE_MATH.findall(_NEGATION.sub("", text))
+    formulas = _INLINE_MATH.findall(_drop_negations(text))
     if formulas:
         return Extracted(
             normalize_answer(_clean(next(g for g in formulas[-1] if g))), "inline_math"

@@ -125,7 +125,7 @@ def drop_currency(text: str) -> str:
     if "$" not in text:
         return text
     out: list[str] = []
-    position, length, in_math = 0, len(text), False
+    position, length, in_math, line_end = 0, len(text), False, -1
     while position < length:
         char = text[position]
         if char != "$":
@@ -137,8 +137,9 @@ def drop_currency(text: str) -> str:
             position += 2
             continue
         if not in_math and position + 1 < length and text[position + 1].isdigit():
-            line_end = text.find("\n", position)
-            line_end = length if line_end == -1 else line_end
+            if line_end < position:  # found once per line, so the scan stays linear
+                line_end = text.find("\n", position)
+                line_end = length if line_end == -1 else line_end
             closing = text.find("$", position + 1, line_end)
             span = text[position + 1 : closing] if closing != -1 else ""
             if closing == -1 or _CURRENCY_WORD.search(_TEXT_MACRO.sub("", span)):
