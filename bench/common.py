@@ -9,7 +9,12 @@ from pathlib import Path
 from reward_server.testing import local_server
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
+# The shared data folder sits next to the checkout (or next to a folder of worktrees).
+SHARED_DATA = next(
+    (base / "shared" / "data" for base in (ROOT.parent, ROOT.parent.parent)
+     if (base / "shared" / "data").is_dir()),
+    ROOT.parent / "shared" / "data",
+)  # fmt: skip
 
 
 @contextmanager

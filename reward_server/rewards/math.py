@@ -37,7 +37,7 @@ from reward_server.rewards.math_policy import (
     top_level_parts,
     units_conflict,
 )
-from reward_server.rewards.math_text import normalize_answer, plain_thousands
+from reward_server.rewards.math_text import align_vectors, normalize_answer, plain_thousands
 from reward_server.schemas import Item
 from reward_server.workers import WorkerCrashed, WorkerPool, WorkerTimeout
 
@@ -108,6 +108,7 @@ class MathGrader:
         else:
             candidates = tuple(strip_percent(c, "")[0] for c in candidates)
         references = tuple(normalize_answer(ref) for ref in references)
+        candidates, references = align_vectors(candidates, references)
         tolerance = params.relative_tolerance
 
         quick = [quick_verdict(c, references, tolerance) for c in candidates]

@@ -15,7 +15,7 @@ from typing import Any
 
 from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
 from math_verify.errors import TimeoutException
-from sympy import And, Eq, Expr, FiniteSet, Or, Set, Symbol, simplify
+from sympy import And, Eq, Expr, FiniteSet, MatrixBase, Or, Set, Symbol, Tuple, simplify
 from sympy.core.relational import Relational
 
 logging.getLogger("math_verify").setLevel(logging.ERROR)
@@ -95,15 +95,17 @@ def _numeric_verdict(gold: Any, pred: Any, relative_tolerance: float) -> bool | 
         return None
     if gold.free_symbols or pred.free_symbols:
         return None
-    if gold.is_rational and pred.is_rational:  # integers and fractions, even unevaluated
-        return bool(simplify(gold - pred) == 0)
     try:
         expected, given = complex(gold.evalf(30)), complex(pred.evalf(30))
     except Exception:
         return None
     if not all(math.isfinite(x) for x in (expected.real, expected.imag, given.real, given.imag)):
         return None
-    return abs(expected - given) <= relative_tolerance * max(abs(expected), abs(given))
+    if abs(expected - given) > relative_tolerance * max(abs(expected), abs(given)):
+        return False
+    if gold.is_rational and pred.is_rational:  # integers and fractions, even unevaluated
+        return bool(simplify(gold - pred) == 0)
+    return True
 
 
 def _positive_counts(expr: Any) -> Any:
@@ -114,8 +116,29 @@ def _positive_counts(expr: Any) -> Any:
     return expr.xreplace(symbols)
 
 
+def _shape(expr: Any) -> str:
+    if isinstance(expr, Tuple):
+        return "tuple"
+    if isinstance(expr, MatrixBase):
+        return "matrix"
+    if isinstance(expr, Set) and not isinstance(expr, FiniteSet):
+        return "region"  # intervals and unions
+    if isinstance(expr, Expr) and not expr.free_symbols:
+        return "number"
+    return "other"
+
+
+def _incomparable(gold: Any, pred: Any) -> bool:
+    """A number against a tuple, matrix or interval is never equal; sympy takes a while to
+    say so, and these are the commonest wrong answers after a different number."""
+    shapes = {_shape(gold), _shape(pred)}
+    return "number" in shapes and bool(shapes & {"tuple", "matrix", "region"})
+
+
 def _equivalent(gold: Any, pred: Any, timeout_s: int, relative_tolerance: float) -> bool:
     try:
+        if _incomparable(gold, pred):
+            return False
         numeric = _numeric_verdict(gold, pred, relative_tolerance)
         if numeric is not None:
             return numeric

@@ -153,4 +153,18 @@ def drop_currency(text: str) -> str:
 
 def normalize_answer(text: str) -> str:
     """Every spelling rewrite a candidate or a reference goes through before comparison."""
-    return vectors_as_tuples(normalize_numbers(unicode_to_latex(text))).strip()
+    return normalize_numbers(unicode_to_latex(text)).strip()
+
+
+def align_vectors(
+    candidates: tuple[str, ...], references: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Vectors become tuples only when the other side has no matrix: a tuple parses several
+    times slower than a matrix, so both sides stay matrices when they can."""
+    in_candidates = any("matrix}" in c for c in candidates)
+    in_references = any("matrix}" in r for r in references)
+    if in_candidates and not in_references:
+        candidates = tuple(vectors_as_tuples(c) for c in candidates)
+    elif in_references and not in_candidates:
+        references = tuple(vectors_as_tuples(r) for r in references)
+    return candidates, references
