@@ -65,6 +65,21 @@ GENERAL = [
     ("Thus $n = \\boxed{15}$ works.", "15", 1, "box in an assignment"),
     ("The maximum is attained at $x=2$, where the value is $\\boxed{9}$.", "9", 1, "box last"),
     ("The maximum value is $9$, attained at $x=2$.", "9", 1, "value before its condition"),
+    ("2 500", "2500", 1, "space as thousands separator"),
+    ("5 500 5", "5500", 0, "spaced digits that are not thousands"),
+    ("42 percent", "42\\%", 1, "a bare percent in words"),
+    ("41 percent", "42\\%", 0, "a bare percent in words, wrong"),
+    ("Final Answer: Tom left the station 4 hours ago. I hope it is correct.", "4", 1,
+     "one number in a prose answer statement"),
+    ("Final Answer: Tom left 4 hours ago, 2 hours after Ann. I hope it is correct.", "4", 0,
+     "two numbers in a prose answer statement"),
+    ("So there are 18 distinct triangles that satisfy all the stated conditions. I hope it is "
+     "correct.<|im_start|>user", "18", 1, "counted noun before a sign-off and a leaked turn"),
+    ("The total is $\\boxed{22,\\! 222,\\! 000}$", "22222000", 1, "thousands with ,\\! and spaces"),
+    ("\\boxed{4} and \\boxed{5} and \\boxed{6}", "\\{4,5,6\\}", 1, "one box per set member"),
+    ("\\boxed{4},\\boxed{5}", "\\{4,5,6\\}", 0, "a set member missing"),
+    ("$\\boxed{7,9}$", "7 \\text{ and } 9", 1, "reference lists values with 'and'"),
+    ("$\\boxed{7}$", "7 \\text{ and } 9", 0, "one of two values"),
 ]
 
 # (completion, reference, label, reason, origin)

@@ -13,6 +13,7 @@ killable worker processes (``reward_server.workers``), and verdicts are cached b
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from reward_server import metrics
@@ -179,14 +180,26 @@ def _grade_letter(
     return Score(float(correct), {**detail, "reason": "choice", "letter": given})
 
 
+_AND = re.compile(r"\\text\{\s*(?:and|,)\s*\}|\s+and\s+")
+
+
+def _parts(reference: str) -> int:
+    """Values a reference lists: ``2, -5``, ``6 \\text{ and } 8`` -> 2."""
+    return top_level_parts(_AND.sub(", ", reference))
+
+
 def _is_scalar(reference: str) -> bool:
     text = reference.strip()
-    return top_level_parts(text) == 1 and not text.startswith(("(", "[", "\\{", "\\left"))
+    return _parts(text) == 1 and not text.startswith(("(", "[", "{", "\\{", "\\left"))
 
 
 def _is_tuple_of(reference: str, count: int) -> bool:
-    text = reference.strip()
-    return text.startswith("(") and text.endswith(")") and top_level_parts(text[1:-1]) == count
+    """A parenthesised tuple or a braced set of ``count`` entries."""
+    text = reference.strip().removeprefix("\\left").removesuffix("\\right)")
+    for opener, closer in (("(", ")"), ("\\{", "\\}"), ("{", "}")):
+        if text.startswith(opener) and text.endswith(closer):
+            return _parts(text[len(opener) : len(text) - len(closer)]) == count
+    return False
 
 
 def _candidates(
@@ -202,10 +215,11 @@ def _candidates(
     if extracted.values:
         joined = ", ".join(extracted.values)
         count = len(extracted.values)
-        if any(top_level_parts(ref) == count for ref in references):
+        if any(_parts(ref) == count for ref in references):
             candidates: tuple[str, ...] = (joined,)
         elif any(_is_tuple_of(ref, count) for ref in references):
-            candidates = (f"({joined})",)
+            tuple_like = any(ref.strip().startswith(("(", "\\left(")) for ref in references)
+            candidates = (f"({joined})" if tuple_like else joined,)
         else:
             candidates = extracted.values
     else:

@@ -49,6 +49,7 @@ _INLINE_MATH = re.compile(
     r"|\\\[(.{1,500}?)\\\]|\\\((.{1,300}?)\\\)",
     re.DOTALL,
 )
+_MINERVA_SIGN_OFF = re.compile(r"\.?\s*I hope it is correct\.?", re.IGNORECASE)
 _MINERVA_TAIL = re.compile(r"\.?\s*I hope it is correct.*$", re.IGNORECASE | re.DOTALL)
 # ", not 9", "(not 9)", "rather than 9", "instead of 9": an alternative the model rejects.
 _NEGATION = re.compile(
@@ -68,11 +69,14 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 _OR = re.compile(r"\s(?:or|\\text\{\s*or\s*\}|\\lor)\s", re.IGNORECASE)
 _RELATION = re.compile(r"<|>|\\le|\\ge|\\lt|\\gt|\\neq")
 # A number and the noun it counts, as a sentence ends: "there are 12 ways".
-_COUNTED = re.compile(r"^([-+]?\d[\d,]*(?:\.\d+)?)\s+[A-Za-z][A-Za-z -]{0,30}$")
+_COUNTED = re.compile(r"^([-+]?\d[\d,]*(?:\.\d+)?)\s*(%|percent\b|pct\b)?\s*[A-Za-z ,'-]{0,80}$")
+_SPACE_THOUSANDS = re.compile(r"(?<![\d.])\d{1,3}(?: \d{3})+(?![\d.])")  # "1 000 000"
 _SPACED_NUMBERS = re.compile(r"\d\s+[-+]?\d")  # "5 5 5 5 5" is a run of numbers, not one
+_NUMBER_TOKEN = re.compile(r"(?<![\w.^_])[-+]?\d[\d,]*(?:\.\d+)?(?![\w.^])")
+_TEXT_MACRO = re.compile(r"\\(?:text|mbox|textbf|mathrm)\s*\{[^{}]*\}")
 _PROSE = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
 _TEXT_COMMAND = re.compile(r"\\[a-zA-Z]+")
-_WORDS = re.compile(r"\b[a-zA-Z]{2,}\b")
+_WORDS = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}")
 _LETTER = re.compile(r"^\s*(?:\\text\{)?\s*\(?\s*([A-Ea-e])\s*\)?\s*\}?\s*[.:)]?\s*$")
 _LETTER_IN_TEXT = re.compile(r"(?:^|[\s(\[{*])\(?([A-E])\)?(?=[\s).:,*}\]]|$)")
 _EXPLICIT_LETTER = re.compile(
@@ -187,6 +191,11 @@ def statement_value(span: str) -> list[str]:
     cleaned = _clean(text)
     if not cleaned:
         return []
+    numbers = _NUMBER_TOKEN.findall(cleaned)
+    if _PROSE.search(_TEXT_MACRO.sub("", cleaned)) and len(numbers) == 1 and not _OR.search(
+        f" {cleaned} "
+    ):
+        return [numbers[0]]  # "Jane started growing it 3 hours ago"
     if not _RELATION.search(cleaned) and len(pieces := _OR.split(f" {cleaned} ")) >= 2:
         return [_clean(piece) for piece in pieces if _clean(piece)]
     return [cleaned]
@@ -218,8 +227,9 @@ def _distinct(values: list[str]) -> list[str]:
 
 
 def prepare(answer_part: str) -> str:
-    """The answer part as graded: leaked turns cut, money signs removed."""
-    return drop_currency(cut_leakage(answer_part))
+    """The answer part as graded: leaked turns cut, money signs removed, Minerva's sign-off
+    ("I hope it is correct.") dropped so it is not read as the last sentence."""
+    return _MINERVA_SIGN_OFF.sub(".", drop_currency(cut_leakage(answer_part)))
 
 
 def _from_statement(span: str, source: Source) -> Extracted | None:
@@ -229,6 +239,11 @@ def _from_statement(span: str, source: Source) -> Extracted | None:
     if len(values) == 1:
         return Extracted(values[0], source)
     return Extracted(values[-1], source, values=tuple(values))
+
+
+def _counted_value(counted: re.Match[str]) -> str:
+    number = normalize_answer(counted.group(1))
+    return f"{number}\\%" if counted.group(2) else number
 
 
 def _all_values(found: Extracted) -> bool:
@@ -275,7 +290,11 @@ def extract_final_answer(answer_part: str) -> Extracted:
 
 
 def _from_plain_text(text: str) -> Extracted:
-    stripped = _clean(text)
+    stripped = _SPACE_THOUSANDS.sub(lambda m: m.group(0).replace(" ", ""), _clean(text))
+    if stripped and len(stripped) <= 80 and (counted := _COUNTED.match(stripped)):
+        if counted.group(2) or not _SPACED_NUMBERS.search(stripped):  # "28 percent"
+            if not _WORDS.search(stripped[counted.end(2 if counted.group(2) else 1) :]):
+                return Extracted(_counted_value(counted), "whole")
     if stripped and len(stripped) <= 80 and not _WORDS.search(_outside_math(stripped)):
         value = _clean(_MATH_SPAN.sub(lambda m: _clean(m.group(0)), stripped))
         if value and "$" not in value and not _SPACED_NUMBERS.search(value):
@@ -287,7 +306,7 @@ def _from_plain_text(text: str) -> Extracted:
             if _all_values(found):
                 return found
             if found.text and (counted := _COUNTED.match(found.text)):  # "there are 12 ways"
-                return Extracted(normalize_answer(counted.group(1)), "statement")
+                return Extracted(_counted_value(counted), "statement")
     formulas = _INLINE_MATH.findall(_drop_negations(text))
     if formulas:
         return Extracted(

@@ -40,7 +40,9 @@ _UNICODE = {
 _UNICODE_CHARS = re.compile("|".join(re.escape(key) for key in _UNICODE))
 
 # 12{,}345  12,\!345  12\,345  12\;345: a separator no list is written with.
-_THOUSANDS = re.compile(r"(?<![\d.])\d{1,3}(?:(?:\{,\}|,\\!|\\,|\\;|,\\,|\\ )\d{3})+(?![\d])")
+_THOUSANDS = re.compile(
+    r"(?<![\d.])\d{1,3}(?:(?:\{,\}|,\\!|\\,|\\;|,\\,|\\ )\s?\d{3})+(?![\d])"
+)
 _THOUSANDS_SEP = re.compile(r"\{,\}|,\\!|\\,|\\;|,\\,|\\ ")
 _PLAIN_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _REPEATING = re.compile(r"(?<![\d.])(\d*)\.(\d*)\\(?:overline|dot)\{?(\d{1,12})\}?")
@@ -85,7 +87,7 @@ def _repeating(match: re.Match[str]) -> str:
 
 def normalize_numbers(text: str) -> str:
     """Thousands separators, repeating decimals, e-notation and leading zeros as plain LaTeX."""
-    text = _THOUSANDS.sub(lambda m: _THOUSANDS_SEP.sub("", m.group(0)), text)
+    text = _THOUSANDS.sub(lambda m: _THOUSANDS_SEP.sub("", m.group(0)).replace(" ", ""), text)
     text = _REPEATING.sub(_repeating, text)
     text = _E_NOTATION.sub(lambda m: f"{m.group(1)}\\times10^{{{int(m.group(2))}}}", text)
     return _LEADING_ZEROS.sub("", text)
@@ -107,11 +109,13 @@ def vectors_as_tuples(text: str) -> str:
 
 
 def plain_thousands(text: str) -> str | None:
-    """``12,345`` as ``12345``; None when the text is not one number with comma groups."""
+    """``12,345`` as ``12345`` (a unit or currency sign may follow: ``1,000.99€``); None when
+    the text is not one number with comma groups."""
     stripped = text.strip()
-    if _PLAIN_THOUSANDS.fullmatch(stripped):
-        return stripped.replace(",", "")
-    return None
+    match = _PLAIN_THOUSANDS.match(stripped)
+    if match is None or any(c.isdigit() or c == "," for c in stripped[match.end() :]):
+        return None
+    return match.group(0).replace(",", "") + stripped[match.end() :].strip(" $€£¥")
 
 
 def drop_currency(text: str) -> str:
