@@ -80,6 +80,16 @@ GENERAL = [
     ("\\boxed{4},\\boxed{5}", "\\{4,5,6\\}", 0, "a set member missing"),
     ("$\\boxed{7,9}$", "7 \\text{ and } 9", 1, "reference lists values with 'and'"),
     ("$\\boxed{7}$", "7 \\text{ and } 9", 0, "one of two values"),
+    ("Answer: 3\nWait, that is wrong. Answer: 4", "4", 1, "a corrected answer line wins"),
+    ("Answer: 3\nWait, that is wrong. Answer: 4", "3", 0, "the first answer line was withdrawn"),
+    ("The value is $\\frac{5}{2}$, i.e. $2.5$.", "2.5", 1, "two spellings of one value"),
+    ("The value is $\\frac{5}{2}$, i.e. $2.6$.", "2.5", 0, "two values that differ"),
+    ("The roots are $\\boxed{-3 + \\sqrt{2}}$ and $\\boxed{-3 - \\sqrt{2}}$.",
+     "-3 \\pm \\sqrt{2}", 1, "one box per root of a plus-minus reference"),
+    ("The root is $\\boxed{-3 + \\sqrt{2}}$.", "-3 \\pm \\sqrt{2}", 0,
+     "one root of two"),
+    ("The answer is the number of ways to choose 2 items.", "2", 0,
+     "a number inside a description is not the answer"),
 ]
 
 # (completion, reference, label, reason, origin)

@@ -185,7 +185,8 @@ _AND = re.compile(r"\\text\{\s*(?:and|,)\s*\}|\s+and\s+")
 
 def _parts(reference: str) -> int:
     """Values a reference lists: ``2, -5``, ``6 \\text{ and } 8`` -> 2."""
-    return top_level_parts(_AND.sub(", ", reference))
+    # each \pm doubles the values: -3 \pm \sqrt{2} is two roots
+    return top_level_parts(_AND.sub(", ", reference)) * 2 ** reference.count("\\pm")
 
 
 def _is_scalar(reference: str) -> bool:

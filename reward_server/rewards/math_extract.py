@@ -67,6 +67,8 @@ _CLAUSE = re.compile(
 _MATH_SPAN = re.compile(r"\$\$[^$]*\$\$|\$[^$\n]*\$|\\\(.*?\\\)|\\\[.*?\\\]", re.DOTALL)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 _OR = re.compile(r"\s(?:or|\\text\{\s*or\s*\}|\\lor)\s", re.IGNORECASE)
+# Two spellings of one value: "$\\frac{5}{2}$, i.e. $2.5$"; each must be right.
+_SAME_VALUE = re.compile(r"\bi\.\s?e\.|\bthat is\b|\bequivalently\b|\\approx", re.IGNORECASE)
 _RELATION = re.compile(r"<|>|\\le|\\ge|\\lt|\\gt|\\neq")
 # A number and the noun it counts, as a sentence ends: "there are 12 ways".
 _COUNTED = re.compile(r"^([-+]?\d[\d,]*(?:\.\d+)?)\s*(%|percent\b|pct\b)?\s*[A-Za-z ,'-]{0,80}$")
@@ -159,11 +161,13 @@ def _outside_math(text: str) -> str:
     return _MATH_SPAN.sub(lambda m: " " * len(m.group(0)), text)
 
 
-def statement_value(span: str) -> list[str]:
+def statement_value(span: str, prose_number: bool = False) -> list[str]:
     """The value(s) an answer statement gives: after its last copula, negations dropped.
 
     One value normally; several when the statement offers alternatives ("$3$ or $5$"),
-    which the grader reads as the parts of a multi-part answer or as a hedge.
+    which the grader reads as the parts of a multi-part answer or as a hedge. With
+    ``prose_number`` (explicit "Final Answer:" statements only) a sentence holding exactly
+    one number gives that number ("Jane started 3 hours ago" -> 3).
     """
     text = _MINERVA_TAIL.sub("", span.replace("**", "").replace("__", ""))
     text = _drop_negations(text).strip()
@@ -177,7 +181,7 @@ def statement_value(span: str) -> list[str]:
     outside = _outside_math(text)
     if len(formulas) >= 2:
         cleaned = [_clean(f) for f in formulas]
-        if _OR.search(outside):
+        if _OR.search(outside) or _SAME_VALUE.search(outside):
             if all(_RELATION.search(f) for f in cleaned):
                 return [" \\text{ or } ".join(cleaned)]
             return cleaned
@@ -192,8 +196,11 @@ def statement_value(span: str) -> list[str]:
     if not cleaned:
         return []
     numbers = _NUMBER_TOKEN.findall(cleaned)
-    if _PROSE.search(_TEXT_MACRO.sub("", cleaned)) and len(numbers) == 1 and not _OR.search(
-        f" {cleaned} "
+    if (
+        prose_number
+        and _PROSE.search(_TEXT_MACRO.sub("", cleaned))
+        and len(numbers) == 1
+        and not _OR.search(f" {cleaned} ")
     ):
         return [numbers[0]]  # "Jane started growing it 3 hours ago"
     if not _RELATION.search(cleaned) and len(pieces := _OR.split(f" {cleaned} ")) >= 2:
@@ -232,8 +239,8 @@ def prepare(answer_part: str) -> str:
     return _MINERVA_SIGN_OFF.sub(".", drop_currency(cut_leakage(answer_part)))
 
 
-def _from_statement(span: str, source: Source) -> Extracted | None:
-    values = [normalize_answer(v) for v in statement_value(span)]
+def _from_statement(span: str, source: Source, prose_number: bool = False) -> Extracted | None:
+    values = [normalize_answer(v) for v in statement_value(span, prose_number)]
     if not values:
         return None
     if len(values) == 1:
@@ -260,11 +267,14 @@ def extract_final_answer(answer_part: str) -> Extracted:
     """Pick the candidate final answer from the text after the reasoning."""
     text = prepare(answer_part)
     boxes, box_end = _boxed(text)
-    strong = list(_STRONG_PHRASE.finditer(text.replace("**", "  ")))
+    unbolded = text.replace("**", "  ")
+    strong = list(_STRONG_PHRASE.finditer(unbolded))
+    weak = list(_PHRASE.finditer(unbolded))
     if (
         strong
         and strong[-1].start() >= box_end
-        and (found := _from_statement(strong[-1].group(1), "phrase"))
+        and not (weak and weak[-1].start() >= strong[-1].end())  # "Answer: 3 ... Answer: 4"
+        and (found := _from_statement(strong[-1].group(1), "phrase", prose_number=True))
         and (not boxes or _all_values(found))  # "Final answer: see above" defers to the box
     ):
         return found
