@@ -18,6 +18,7 @@ _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)")
 _FRACTION = re.compile(
     r"([-+]?)\\[dt]?frac(?:\{\s*(\d{1,9})\s*\}|(\d))(?:\{\s*(\d{1,9})\s*\}|(\d))"
 )
+_PLAIN_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _SLASH = re.compile(r"([-+]?\d{1,9})\s*/\s*(\d{1,9})")
 _STRIP = ("$", "\\!", "\\,", "\\ ", "\\left", "\\right", "{", "}")
 
@@ -40,6 +41,34 @@ def as_rational(text: str) -> Fraction | None:
         num, den = match.groups()
         return None if int(den) == 0 else Fraction(int(num), int(den))
     return None
+
+
+def _never_a_number(reference: str) -> bool:
+    """A tuple, interval, union, matrix or set of several values can equal no single number.
+
+    Only shapes that are unambiguous in text count; anything else goes to math-verify.
+    """
+    text = _spelling(reference)
+    if "=" in text or "\\le" in text or "\\ge" in text or "<" in text or ">" in text:
+        return False
+    if "\\cup" in text or text.startswith("\\begin{"):
+        return True
+    opens = {"(": ")", "[": "]", "\\{": "\\}"}
+    for opener, closer in opens.items():
+        if text.startswith(opener) and text.endswith(closer):
+            inner = text[len(opener) : len(text) - len(closer)]
+            return _has_top_level_comma(inner)
+    # a bare list "5, 6" (but not thousands, "12,345")
+    return _has_top_level_comma(text) and not _PLAIN_THOUSANDS.fullmatch(text)
+
+
+def _has_top_level_comma(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += (char in "([{") - (char in ")]}")
+        if char == "," and depth == 0:
+            return True
+    return False
 
 
 def _spelling(text: str) -> str:
@@ -70,7 +99,7 @@ def quick_verdict(
     for index, reference in enumerate(references):
         expected = as_rational(reference)
         if expected is None:
-            decided_wrong = False
+            decided_wrong = decided_wrong and _never_a_number(reference)
             continue
         if given == expected:
             return True, index
