@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from reward_server.rewards.math_extract import choice_letter_in, extract_final_answer
+from reward_server.rewards.math_numeric import approximate, clearly_different
 from reward_server.rewards.math_policy import (
     MathParams,
     is_echo,
@@ -176,3 +177,32 @@ def test_math_parameters_are_validated(http: httpx.Client) -> None:
         "strict_units": True,
         "relative_tolerance": 1e-6,
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("2\\sqrt{5}", 2 * 5**0.5),
+        ("\\frac{\\sqrt{3}}{3}", 3**0.5 / 3),
+        ("-\\frac{\\pi}{6}", -3.141592653589793 / 6),
+        ("6+9i", 6 + 9j),
+        ("2\\times10^{-7}", 2e-7),
+        ("\\left(3\\right)(2)", 6),
+    ],
+)
+def test_closed_forms_are_approximated(text: str, value: complex) -> None:
+    result = approximate(text)
+    assert result is not None and abs(result - value) < 1e-12 * max(1, abs(value))
+
+
+@pytest.mark.parametrize("text", ["2^10", "\\frac12x", "2516_8", "\\sqrt[3]{2}", "x+1", "(1, 2)"])
+def test_what_is_not_a_closed_form_is_left_to_math_verify(text: str) -> None:
+    assert approximate(text) is None
+
+
+def test_only_clearly_different_values_are_decided() -> None:
+    assert clearly_different("8", "2\\sqrt{5}")
+    assert clearly_different("2\\times10^{-7}", "10^{-7}")
+    assert not clearly_different("2\\sqrt{5}", "\\sqrt{20}")
+    assert not clearly_different("60^\\circ", "\\frac{\\pi}{3}")  # degrees read both ways
+    assert not clearly_different("x", "5")  # unreadable: no verdict

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from reward_server.rewards.math_numeric import approximate, clearly_different
+
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)")
 # \frac{12}{5}, or single digits without braces (\frac12); never \frac123, which is ambiguous.
 _FRACTION = re.compile(
@@ -93,13 +95,22 @@ def quick_verdict(
         if spelled and spelled == _spelling(reference):
             return True, index
     given = as_rational(candidate)
+    margin = max(1e-4, 10 * relative_tolerance)  # float evaluation never decides a near miss
     if given is None:
-        return None
+        if approximate(candidate) is None:
+            return None
+        # a closed form (2\sqrt{5}, \frac{\pi}{3}): only a clearly wrong value is decided here
+        wrong = all(
+            _never_a_number(ref) or clearly_different(candidate, ref, margin) for ref in references
+        )
+        return (False, None) if wrong else None
     decided_wrong = True
     for index, reference in enumerate(references):
         expected = as_rational(reference)
         if expected is None:
-            decided_wrong = decided_wrong and _never_a_number(reference)
+            decided_wrong = decided_wrong and (
+                _never_a_number(reference) or clearly_different(candidate, reference, margin)
+            )
             continue
         if given == expected:
             return True, index
