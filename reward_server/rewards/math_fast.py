@@ -98,7 +98,11 @@ def quick_verdict(
     margin = max(1e-4, 10 * relative_tolerance)  # float evaluation never decides a near miss
     if given is None:
         if approximate(candidate) is None:
-            return None
+            # a tuple, interval or matrix answered to a question whose answer is one number
+            numbers = all(
+                as_rational(r) is not None or approximate(r) is not None for r in references
+            )
+            return (False, None) if numbers and _never_a_number(candidate) else None
         # a closed form (2\sqrt{5}, \frac{\pi}{3}): only a clearly wrong value is decided here
         wrong = all(
             _never_a_number(ref) or clearly_different(candidate, ref, margin) for ref in references
