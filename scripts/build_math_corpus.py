@@ -134,6 +134,11 @@ def markdown_currency() -> None:
         add("markdown_currency", f"{think(i)}The cost is $\\boxed{{\\${value}}}$.", ref, 1,
             "escaped dollar inside math")
         add("markdown_currency", f"{think(i)}**Answer:** 9{value}", ref, 0, "bold, wrong value")
+        add("markdown_currency", f"{think(i)}**Final answer:** __{value}__", ref, 1,
+            "underscore bold")
+        add("markdown_currency", f"{think(i)}*Answer:* *{value}*", ref, 1, "italic answer")
+        add("markdown_currency", f"{think(i)}**Final answer:** __9{value}__", ref, 0,
+            "underscore bold, wrong value")
         add("markdown_currency", f"{think(i)}They are ${value} each, so 4 cost $99.", ref, 0,
             "the total, not the unit price, is the last amount")
 

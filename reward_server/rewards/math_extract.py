@@ -40,7 +40,7 @@ _PHRASE = re.compile(
 )
 # A statement that closes the answer even after a box: Minerva's, or a line-start "Answer:".
 _STRONG_PHRASE = re.compile(
-    r"(?:final\s+answer\s*(?:is|:)|(?:^|\n)[#>\s]*answer\s*:)\s*:?\s*([^\n]{1,300})",
+    r"(?:final\s+answer\s*(?:is|:)|(?:^|\n)[#>*_\s]*answer\s*:)\s*:?\s*([^\n]{1,300})",
     re.IGNORECASE,
 )
 _BOLD = re.compile(r"\*\*([^*\n]{1,300})\*\*")
@@ -49,6 +49,8 @@ _INLINE_MATH = re.compile(
     r"|\\\[(.{1,500}?)\\\]|\\\((.{1,300}?)\\\)",
     re.DOTALL,
 )
+# Markdown italics around a word (*12*, _12_), not a product (2*3) or a subscript (x_1).
+_EMPHASIS = re.compile(r"(?<![\w\\])[*_](?=\S)|(?<=[^\s\\{])[*_](?![\w{])")
 _MINERVA_SIGN_OFF = re.compile(r"\.?\s*I hope it is correct\.?", re.IGNORECASE)
 _MINERVA_TAIL = re.compile(r"\.?\s*I hope it is correct.*$", re.IGNORECASE | re.DOTALL)
 # ", not 9", "(not 9)", "rather than 9", "instead of 9": an alternative the model rejects.
@@ -131,7 +133,7 @@ def _clean(candidate: str) -> str:
     text = candidate.strip()
     for _ in range(4):
         before = text
-        text = text.strip().rstrip(".,;").strip()
+        text = text.strip().rstrip(".,;").strip().strip("*").strip()  # markdown leftovers
         if text.startswith("**") and text.endswith("**") and len(text) > 4:
             text = text[2:-2]
         if text.startswith("$") and text.endswith("$") and len(text) > 2:
@@ -169,7 +171,7 @@ def statement_value(span: str, prose_number: bool = False) -> list[str]:
     ``prose_number`` (explicit "Final Answer:" statements only) a sentence holding exactly
     one number gives that number ("Jane started 3 hours ago" -> 3).
     """
-    text = _MINERVA_TAIL.sub("", span.replace("**", "").replace("__", ""))
+    text = _MINERVA_TAIL.sub("", _EMPHASIS.sub("", span.replace("**", "").replace("__", "")))
     text = _drop_negations(text).strip()
     text = _SENTENCE_END.split(text, maxsplit=1)[0] if text else text
     copulas = list(_COPULA.finditer(_outside_math(text)))
