@@ -10,6 +10,7 @@ one math-verify reads as intended, and is linear in the input.
 
 from __future__ import annotations
 
+import itertools
 import re
 from fractions import Fraction
 
@@ -128,17 +129,12 @@ def drop_currency(text: str) -> str:
     text = text.replace("\\$", "")
     if "$" not in text:
         return text
-    out: list[str] = []
-    position, length, in_math, line_end = 0, len(text), False, -1
-    while position < length:
-        char = text[position]
-        if char != "$":
-            out.append(char)
-            position += 1
-            continue
-        if text.startswith("$$", position):
-            out.append("$$")
-            position += 2
+    dropped: list[int] = []
+    length, in_math, line_end = len(text), False, -1
+    position = text.find("$")
+    while position != -1:
+        if text.startswith("$$", position):  # display math: not money, no toggle
+            position = text.find("$", position + 2)
             continue
         if not in_math and position + 1 < length and text[position + 1].isdigit():
             if line_end < position:  # found once per line, so the scan stays linear
@@ -147,12 +143,15 @@ def drop_currency(text: str) -> str:
             closing = text.find("$", position + 1, line_end)
             span = text[position + 1 : closing] if closing != -1 else ""
             if closing == -1 or _CURRENCY_WORD.search(_TEXT_MACRO.sub("", span)):
-                position += 1  # money: drop the sign, keep the amount
+                dropped.append(position)  # money: drop the sign, keep the amount
+                position = text.find("$", position + 1)
                 continue
         in_math = not in_math
-        out.append(char)
-        position += 1
-    return "".join(out)
+        position = text.find("$", position + 1)
+    if not dropped:
+        return text
+    bounds = [-1, *dropped, length]
+    return "".join(text[start + 1 : end] for start, end in itertools.pairwise(bounds))
 
 
 def normalize_answer(text: str) -> str:
