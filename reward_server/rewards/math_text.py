@@ -46,6 +46,7 @@ _THOUSANDS = re.compile(
 )
 _THOUSANDS_SEP = re.compile(r"\{,\}|,\\!|\\,|\\;|,\\,|\\ ")
 _PLAIN_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_AMOUNT_TAIL = re.compile(r"[\s$€£¥]*|\s*[A-Za-z]{1,10}(?:\^\{?[23]\}?)?\s*")  # €, m^{2}
 _REPEATING = re.compile(r"(?<![\d.])(\d*)\.(\d*)\\(?:overline|dot)\{?(\d{1,12})\}?")
 _E_NOTATION = re.compile(r"(?<![\w.\\])(\d+(?:\.\d+)?)[eE]([-+]?\d{1,4})(?![\w.])")
 _LEADING_ZEROS = re.compile(r"(?<![\w.\\{,])0+(?=[1-9]\d*(?![\d.]))")
@@ -114,7 +115,7 @@ def plain_thousands(text: str) -> str | None:
     the text is not one number with comma groups."""
     stripped = text.strip()
     match = _PLAIN_THOUSANDS.match(stripped)
-    if match is None or any(c.isdigit() or c == "," for c in stripped[match.end() :]):
+    if match is None or not _AMOUNT_TAIL.fullmatch(stripped[match.end() :]):
         return None
     return match.group(0).replace(",", "") + stripped[match.end() :].strip(" $€£¥")
 
