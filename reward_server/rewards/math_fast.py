@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from reward_server.rewards.math_numeric import approximate, clearly_different
+from reward_server.rewards.math_numeric import approximate, clearly_different, is_closed_form
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)")
 # \frac{12}{5}, or single digits without braces (\frac12); never \frac123, which is ambiguous.
@@ -21,6 +21,7 @@ _FRACTION = re.compile(
     r"([-+]?)\\[dt]?frac(?:\{\s*(\d{1,9})\s*\}|(\d))(?:\{\s*(\d{1,9})\s*\}|(\d))"
 )
 _PLAIN_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_COMMAND = re.compile(r"\\[a-zA-Z]+")
 _SLASH = re.compile(r"([-+]?\d{1,9})\s*/\s*(\d{1,9})")
 _STRIP = ("$", "\\!", "\\,", "\\ ", "\\left", "\\right", "{", "}")
 
@@ -64,6 +65,18 @@ def _never_a_number(reference: str) -> bool:
     return _has_top_level_comma(text) and not _PLAIN_THOUSANDS.fullmatch(text)
 
 
+def _symbolic(reference: str) -> bool:
+    """An expression in a variable (``x^5 - x^4``, ``p - q``): no number equals it.
+
+    Not an equation (``x = 5`` is 5), and ``e`` and ``i`` are constants; letters inside
+    commands and ``\\text{}`` do not count, a subscript (a base, ``2516_8``) defers.
+    """
+    if "=" in reference or "_" in reference or "\\text" in reference or "\\mbox" in reference:
+        return False
+    plain = _COMMAND.sub(" ", reference)
+    return any(char.isalpha() and char not in "ei" for char in plain)
+
+
 def _has_top_level_comma(text: str) -> bool:
     depth = 0
     for char in text:
@@ -97,7 +110,7 @@ def quick_verdict(
     given = as_rational(candidate)
     margin = max(1e-4, 10 * relative_tolerance)  # float evaluation never decides a near miss
     if given is None:
-        if approximate(candidate) is None:
+        if not is_closed_form(candidate):
             # a tuple, interval or matrix answered to a question whose answer is one number
             numbers = all(
                 as_rational(r) is not None or approximate(r) is not None for r in references
@@ -105,7 +118,8 @@ def quick_verdict(
             return (False, None) if numbers and _never_a_number(candidate) else None
         # a closed form (2\sqrt{5}, \frac{\pi}{3}): only a clearly wrong value is decided here
         wrong = all(
-            _never_a_number(ref) or clearly_different(candidate, ref, margin) for ref in references
+            _never_a_number(ref) or _symbolic(ref) or clearly_different(candidate, ref, margin)
+            for ref in references
         )
         return (False, None) if wrong else None
     decided_wrong = True
@@ -113,7 +127,9 @@ def quick_verdict(
         expected = as_rational(reference)
         if expected is None:
             decided_wrong = decided_wrong and (
-                _never_a_number(reference) or clearly_different(candidate, reference, margin)
+                _never_a_number(reference)
+                or _symbolic(reference)
+                or clearly_different(candidate, reference, margin)
             )
             continue
         if given == expected:

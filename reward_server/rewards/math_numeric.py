@@ -149,6 +149,11 @@ def clearly_different(candidate: str, reference: str, margin: float = 1e-4) -> b
     return all(abs(g - e) > margin * max(abs(g), abs(e)) for g in given for e in expected)
 
 
+def is_closed_form(text: str) -> bool:
+    """The text evaluates here (a degree sign allowed)."""
+    return bool(_readings(text))
+
+
 def _readings(text: str) -> list[complex]:
     degrees = "^\\circ" in text or "^{\\circ}" in text
     value = approximate(text.replace("^{\\circ}", "").replace("^\\circ", ""))
