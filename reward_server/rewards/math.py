@@ -1,14 +1,22 @@
 """``accuracy`` for math: is the final answer equivalent to any reference?
 
-score = 1 if the extracted final answer is equivalent (math-verify) to one of the
-references, else 0; null when it cannot be decided (no parseable reference, deadline hit,
-worker crashed). Only the text after ``</think>`` is searched when a think block exists,
-and a think block that never closes scores 0: the model never answered.
+score = 1 if the extracted final answer is equivalent to one of the references, else 0;
+null when it cannot be decided (no parseable reference, deadline hit, worker crashed).
+Only the text after ``</think>`` is searched when a think block exists, and a think block
+that never closes scores 0: the model never answered.
 
-Extraction happens here, in the server (cheap string work), and so does the comparison of
-plain numbers (``math_fast``); parsing and comparison run in
-killable worker processes (``reward_server.workers``), and verdicts are cached by
-(normalized answer, references) because a GRPO group shares a handful of answers.
+The pipeline, cheapest first:
+
+1. extraction (``math_extract``, ``math_text``): pure string work in the server;
+   nothing found scores 0 (``no_answer``), never a number picked from elsewhere unless
+   ``last_number_fallback`` is set;
+2. policy (``math_policy``): several values for a one-value question, conflicting units,
+   an echo of the prompt's expression score 0; percent references compare as numbers;
+3. fast path (``math_fast``, ``math_numeric``): plain numbers, verbatim answers and
+   answers clearly wrong by shape or value are decided in the server without sympy;
+4. everything else runs math-verify in killable worker processes (``math_check`` via
+   ``reward_server.workers``); verdicts are cached by (candidates, references, tolerance)
+   because a GRPO group shares a handful of answers.
 """
 
 from __future__ import annotations
