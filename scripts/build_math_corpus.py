@@ -344,6 +344,11 @@ def general() -> None:
     for i, (answer, ref, label, reason) in enumerate(GENERAL):
         add("general", think(i) + answer, ref, label, reason)
     add("hedge", think(0) + "A B C D E", "E", 0, "every option letter at once")
+    add("hedge", think(1) + "\\boxed{3 \\text{ (or 5)}}", "3", 0, "an alternative inside text")
+    add("hedge", think(2) + "\\boxed{3 \\text{ cm or } 5 \\text{ cm}}", "3", 0,
+        "alternatives with units")
+    add("hedge", think(0) + "The answer is 3. The answer is 5.", "3", 0,
+        "a later statement on the same line wins")
     add("hedge", think(1) + "Answer: A, B, C, D", "B", 0, "four option letters")
     add("no_answer", think(2) + "\\boxed{1 \\\\ 1 \\\\ 1}", "1", 0, "a column of ones in a box")
     add("hedge", think(0) + "\\boxed{\\text{The answer is } 3 \\text{ or } 5}", "3", 0,

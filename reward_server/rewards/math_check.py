@@ -85,11 +85,12 @@ def _as_set(expr: Any) -> Any:
 
 
 def _numeric_verdict(gold: Any, pred: Any, relative_tolerance: float) -> bool | None:
-    """Two constants: exact when both are rational, else equal within a relative tolerance.
+    """Two constants: different beyond a relative tolerance, exact when both are rational.
 
     math-verify rounds to six decimal places, so ``2\\times10^{-7}`` equals ``10^{-7}`` and
     ``6.62\\times10^{-34}`` equals ``6.63\\times10^{-34}`` there. Comparing relatively keeps
-    tiny and huge numbers apart. None: not two finite constants, math-verify decides.
+    tiny and huge numbers apart. None: close, or not two finite constants; math-verify's
+    rounding decides, so the tolerance never accepts what math-verify rejects.
     """
     if not (isinstance(gold, Expr) and isinstance(pred, Expr)):
         return None
@@ -105,7 +106,7 @@ def _numeric_verdict(gold: Any, pred: Any, relative_tolerance: float) -> bool | 
         return False
     if gold.is_rational and pred.is_rational:  # integers and fractions, even unevaluated
         return bool(simplify(gold - pred) == 0)
-    return True
+    return None  # close: math-verify's own rounding decides (3.14159 is not pi)
 
 
 def _positive_counts(expr: Any) -> Any:

@@ -78,6 +78,8 @@ _SPACE_THOUSANDS = re.compile(r"(?<![\d.])\d{1,3}(?: \d{3})+(?![\d.])")  # "1 00
 _SPACED_NUMBERS = re.compile(r"\d\s+[-+]?\d")  # "5 5 5 5 5" is a run of numbers, not one
 _NUMBER_TOKEN = re.compile(r"(?<![\w.^_])[-+]?\d[\d,]*(?:\.\d+)?(?![\w.^])")
 _TEXT_MACRO = re.compile(r"\\(?:text|mbox|textbf|mathrm)\s*\{[^{}]*\}")
+_TEXT_OR = re.compile(r"\bor\b", re.IGNORECASE)
+_TEXT_CONTENT = re.compile(r"\\(?:text|mbox|textbf|mathrm)\s*\{([^{}]*)\}")
 _PROSE = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
 _TEXT_COMMAND = re.compile(r"\\[a-zA-Z]+")
 _WORDS = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}")
@@ -210,21 +212,25 @@ def statement_value(span: str, prose_number: bool = False) -> list[str]:
     return [cleaned]
 
 
-def _unwrap_text_box(content: str) -> str:
-    """``\\boxed{\\text{The answer is } 7}`` holds a sentence: read its value."""
+def _unwrap_text_box(content: str) -> list[str]:
+    """A box's value(s): ``\\boxed{\\text{The answer is } 7}`` holds a sentence, read its
+    value; ``\\boxed{3 \\text{ (or 5)}}`` offers two values, both are returned."""
     if "\\text" not in content or not _WORDS.search(content):
-        return content
-    plain = re.sub(r"\\(?:text|mbox|textbf|mathrm)\s*\{([^{}]*)\}", r"\1", content)
+        return [content]
+    plain = _TEXT_CONTENT.sub(r"\1", content)
+    numbers = _NUMBER_TOKEN.findall(plain)
+    if _TEXT_OR.search(plain) and len(numbers) >= 2 and not _RELATION.search(plain):
+        return numbers  # alternatives hidden in text ("3 (or 5)"): the grader sees a hedge
     if _PHRASE.search(plain) or _COPULA.search(f" {plain} "):
         values = statement_value(plain)
         if len(values) == 1:
-            return values[0]
-    return content
+            return values
+    return [content]
 
 
 def _boxed(answer: str) -> tuple[list[str], int]:
     spans = boxed_spans(answer)
-    values = [_unwrap_text_box(content) for _, _, content in spans if content]
+    values = [value for _, _, content in spans if content for value in _unwrap_text_box(content)]
     return values, (spans[-1][1] if spans else -1)
 
 
@@ -265,13 +271,24 @@ def _is_value(text: str) -> bool:
     return len(text) <= 80 and not _PROSE.search(plain)
 
 
+def _last_matches(pattern: re.Pattern[str], text: str) -> list[re.Match[str]]:
+    """Matches of a statement pattern, re-scanned from inside the last one so that a later
+    statement on the same line ("The answer is 3. The answer is 5.") is the last match."""
+    matches = list(pattern.finditer(text))
+    while matches and (inner := pattern.search(text, matches[-1].start() + 1)) is not None:
+        if inner.start() >= matches[-1].end():
+            break
+        matches.append(inner)
+    return matches
+
+
 def extract_final_answer(answer_part: str) -> Extracted:
     """Pick the candidate final answer from the text after the reasoning."""
     text = prepare(answer_part)
     boxes, box_end = _boxed(text)
     unbolded = text.replace("**", "  ")
-    strong = list(_STRONG_PHRASE.finditer(unbolded))
-    weak = list(_PHRASE.finditer(unbolded))
+    strong = _last_matches(_STRONG_PHRASE, unbolded)
+    weak = _last_matches(_PHRASE, unbolded)
     if (
         strong
         and strong[-1].start() >= box_end
@@ -292,8 +309,8 @@ def extract_final_answer(answer_part: str) -> Extracted:
             return inner if inner.source != "whole" else Extracted(inner.text, "answer_tag")
         if tags[-1].strip():
             return Extracted(normalize_answer(_clean(tags[-1])), "answer_tag")
-    phrases = _PHRASE.findall(text.replace("**", ""))
-    if phrases and (found := _from_statement(phrases[-1], "phrase")):
+    phrases = _last_matches(_PHRASE, text.replace("**", ""))
+    if phrases and (found := _from_statement(phrases[-1].group(1), "phrase")):
         return found
     bolds = _BOLD.findall(text)
     if bolds and (found := _from_statement(bolds[-1], "bold")):

@@ -38,7 +38,8 @@ class MathParams(BaseModel):
         1e-6,
         gt=0,
         le=1e-2,
-        description="numbers that are not both exact compare as |a-b| <= tol * max(|a|,|b|)",
+        description="numbers with |a-b| > tol * max(|a|,|b|) are different; closer ones are "
+        "left to math-verify's rounding (integers and fractions compare exactly)",
     )
 
 
