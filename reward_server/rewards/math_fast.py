@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from reward_server.rewards.math_numeric import approximate, clearly_different, is_closed_form
+from reward_server.rewards.math_numeric import clearly_different, is_closed_form
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)")
 # \frac{12}{5}, or single digits without braces (\frac12); never \frac123, which is ambiguous.
@@ -21,6 +21,7 @@ _FRACTION = re.compile(
     r"([-+]?)\\[dt]?frac(?:\{\s*(\d{1,9})\s*\}|(\d))(?:\{\s*(\d{1,9})\s*\}|(\d))"
 )
 _PLAIN_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_TEXT_WRAPPER = re.compile(r"\\(?:text|textbf|mathrm|mbox)\{([^{}]*)\}")
 _COMMAND = re.compile(r"\\[a-zA-Z]+")
 _SLASH = re.compile(r"([-+]?\d{1,9})\s*/\s*(\d{1,9})")
 _STRIP = ("$", "\\!", "\\,", "\\ ", "\\left", "\\right", "{", "}")
@@ -77,6 +78,13 @@ def _symbolic(reference: str) -> bool:
     return any(char.isalpha() and char not in "ei" for char in plain)
 
 
+def _is_word(text: str) -> bool:
+    """A word or an option letter (``\\text{(B)}``, ``\\text{ellipse}``): no digits, no math."""
+    inner = _TEXT_WRAPPER.fullmatch(text.strip())
+    word = inner.group(1) if inner else text.strip()
+    return bool(word) and all(c.isalpha() or c in " ()-'" for c in word)
+
+
 def _has_top_level_comma(text: str) -> bool:
     depth = 0
     for char in text:
@@ -111,11 +119,11 @@ def quick_verdict(
     margin = max(1e-4, 10 * relative_tolerance)  # float evaluation never decides a near miss
     if given is None:
         if not is_closed_form(candidate):
-            # a tuple, interval or matrix answered to a question whose answer is one number
-            numbers = all(
-                as_rational(r) is not None or approximate(r) is not None for r in references
-            )
-            return (False, None) if numbers and _never_a_number(candidate) else None
+            # a tuple, interval, matrix or a word answered to a
+            # question whose answer is one number
+            numbers = all(as_rational(r) is not None or is_closed_form(r) for r in references)
+            shape = _never_a_number(candidate) or _is_word(candidate)
+            return (False, None) if numbers and shape else None
         # a closed form (2\sqrt{5}, \frac{\pi}{3}): only a clearly wrong value is decided here
         wrong = all(
             _never_a_number(ref) or _symbolic(ref) or clearly_different(candidate, ref, margin)
