@@ -13,6 +13,7 @@ from reward_server.rewards.base import ErrorType, Score
 from reward_server.rewards.catalog import ACCURACY
 from reward_server.rewards.code import CodeParams, grade_code
 from reward_server.rewards.math import MathGrader
+from reward_server.rewards.math_policy import MathParams
 from reward_server.schemas import Item, ScoreOptions
 from reward_server.settings import Settings
 from reward_server.workers import WorkerPool
@@ -92,4 +93,6 @@ class Graders:
             code_params = params.get(ACCURACY)
             assert code_params is None or isinstance(code_params, CodeParams)
             return await grade_code(item, self.sandbox, code_params or CodeParams())
-        return await self.math.grade(item, options.timeout_s)
+        math_params = params.get(ACCURACY)
+        assert math_params is None or isinstance(math_params, MathParams)
+        return await self.math.grade(item, options.timeout_s, math_params)

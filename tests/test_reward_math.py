@@ -88,16 +88,16 @@ def test_choice_letters() -> None:
     ],
 )
 def test_equivalent_answers(reference: str, prediction: str) -> None:
-    assert check_answer(prediction, "", (reference,), 5)["correct"] is True
+    assert check_answer(prediction, (reference,), 5)["correct"] is True
 
 
 @pytest.mark.parametrize(("reference", "prediction"), [("8", "8000"), (r"\frac{1}{2}", "0.6")])
 def test_wrong_answers(reference: str, prediction: str) -> None:
-    assert check_answer(prediction, "", (reference,), 5)["correct"] is False
+    assert check_answer(prediction, (reference,), 5)["correct"] is False
 
 
 def test_unparseable_reference_is_undecided() -> None:
-    assert check_answer("3", "", ("\\frac{1",), 5)["correct"] is None
+    assert check_answer("3", ("\\frac{1",), 5)["correct"] is None
 
 
 # --- the grader end to end (worker pool, cache, deadlines) --------------------------------

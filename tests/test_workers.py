@@ -34,7 +34,7 @@ def test_killed_worker_is_a_typed_crash_and_replaced() -> None:
             os.kill(worker_pid, signal.SIGKILL)
             with pytest.raises(WorkerCrashed):
                 await task
-            verdict = await pool.run(check_answer, "2", "", ("2",), 5, timeout_s=30)
+            verdict = await pool.run(check_answer, "2", ("2",), 5, timeout_s=30)
             assert verdict["correct"] is True
         finally:
             pool.close()
@@ -54,7 +54,7 @@ def test_pool_rebuilds_after_its_forkserver_dies() -> None:
             outcomes = []
             for _ in range(5):  # the first tries may fail while the pool notices
                 try:
-                    outcomes.append(await pool.run(check_answer, "3", "", ("3",), 5, timeout_s=30))
+                    outcomes.append(await pool.run(check_answer, "3", ("3",), 5, timeout_s=30))
                 except WorkerCrashed:
                     outcomes.append(None)
                     await asyncio.sleep(0.5)

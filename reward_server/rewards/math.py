@@ -1,18 +1,27 @@
 """``accuracy`` for math: is the final answer equivalent to any reference?
 
-score = 1 if the extracted final answer is equivalent (math-verify) to one of the
-references, else 0; null when it cannot be decided (no parseable reference, deadline hit,
-worker crashed). Only the text after ``</think>`` is searched when a think block exists,
-and a think block that never closes scores 0: the model never answered.
+score = 1 if the extracted final answer is equivalent to one of the references, else 0;
+null when it cannot be decided (no parseable reference, deadline hit, worker crashed).
+Only the text after ``</think>`` is searched when a think block exists, and a think block
+that never closes scores 0: the model never answered.
 
-Extraction happens here, in the server (cheap string work), and so does the comparison of
-plain numbers (``math_fast``); parsing and comparison run in
-killable worker processes (``reward_server.workers``), and verdicts are cached by
-(normalized answer, references) because a GRPO group shares a handful of answers.
+The pipeline, cheapest first:
+
+1. extraction (``math_extract``, ``math_text``): pure string work in the server;
+   nothing found scores 0 (``no_answer``), never a number picked from elsewhere unless
+   ``last_number_fallback`` is set;
+2. policy (``math_policy``): several values for a one-value question, conflicting units,
+   an echo of the prompt's expression score 0; percent references compare as numbers;
+3. fast path (``math_fast``, ``math_numeric``): plain numbers, verbatim answers and
+   answers clearly wrong by shape or value are decided in the server without sympy;
+4. everything else runs math-verify in killable worker processes (``math_check`` via
+   ``reward_server.workers``); verdicts are cached by (candidates, references, tolerance)
+   because a GRPO group shares a handful of answers.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from reward_server import metrics
@@ -21,12 +30,23 @@ from reward_server.rewards.base import ErrorType, Score
 from reward_server.rewards.extract import split_completion
 from reward_server.rewards.math_check import check_answer
 from reward_server.rewards.math_extract import (
+    Extracted,
     cache_key_text,
     choice_letter,
     choice_letter_in,
     extract_final_answer,
+    prepare,
 )
 from reward_server.rewards.math_fast import quick_verdict
+from reward_server.rewards.math_policy import (
+    MathParams,
+    is_echo,
+    last_number,
+    strip_percent,
+    top_level_parts,
+    units_conflict,
+)
+from reward_server.rewards.math_text import align_vectors, normalize_answer, plain_thousands
 from reward_server.schemas import Item
 from reward_server.workers import WorkerCrashed, WorkerPool, WorkerTimeout
 
@@ -55,7 +75,10 @@ class MathGrader:
         )
         self._default_timeout_s = default_timeout_s
 
-    async def grade(self, item: Item, timeout_s: float | None = None) -> Score:
+    async def grade(
+        self, item: Item, timeout_s: float | None = None, params: MathParams | None = None
+    ) -> Score:
+        params = params or MathParams()
         references = references_of(item)
         if not references:
             return Score.undecided(
@@ -70,29 +93,46 @@ class MathGrader:
             "extracted": extracted.text[:_DETAIL_CHARS] if extracted.text else None,
             "source": extracted.source,
         }
-        if not answer_part.strip():
+        answer_text = prepare(answer_part)
+        if not answer_text.strip():
             return Score(0.0, {**detail, "reason": "no_answer"})
 
         letters = [choice_letter(ref) for ref in references]
         if all(letters):
-            given = choice_letter_in(extracted.text or answer_part[-300:])
-            correct = given is not None and given in letters
-            return Score(float(correct), {**detail, "reason": "choice", "letter": given})
+            return _grade_letter(extracted, answer_text, letters, detail)
+        if extracted.text is None:
+            fallback = last_number(answer_text) if params.last_number_fallback else None
+            if fallback is None:
+                return Score(0.0, {**detail, "reason": "no_answer"})
+            extracted = Extracted(fallback, "none")
+            detail.update(extracted=fallback, source="last_number")
 
-        if extracted.text is not None and (quick := quick_verdict(extracted.text, references)):
-            correct, matched = quick
+        candidates, refusal = _candidates(extracted, references, item.prompt, params)
+        if refusal is not None:
+            return Score(0.0, {**detail, "reason": refusal})
+        if any("%" in ref for ref in references):
+            pairs = [strip_percent(c, references[0]) for c in candidates]
+            candidates = tuple(c for c, _ in pairs)
+            references = tuple(strip_percent("", ref)[1] for ref in references)
+        else:
+            candidates = tuple(strip_percent(c, "")[0] for c in candidates)
+        references = tuple(normalize_answer(ref) for ref in references)
+        candidates, references = align_vectors(candidates, references)
+        tolerance = params.relative_tolerance
+
+        quick = [quick_verdict(c, references, tolerance) for c in candidates]
+        if all(q is not None for q in quick):
+            decided = [q for q in quick if q is not None]
+            correct = all(ok for ok, _ in decided) and len({m for _, m in decided}) == 1
             detail.update(reason="equivalent" if correct else "not_equivalent", fast_path=True)
-            if matched is not None:
-                detail["matched_reference"] = matched
+            if correct and decided[0][1] is not None:
+                detail["matched_reference"] = decided[0][1]
             return Score(float(correct), detail)
 
-        key = (
-            cache_key_text(extracted.text) if extracted.text is not None else ("raw", answer_part),
-            references,
-        )
+        key = (tuple(cache_key_text(c) for c in candidates), references, tolerance)
         deadline = timeout_s or self._default_timeout_s
         verdict = await self._cache.get_or_compute(
-            key, lambda: self._check(extracted.text, answer_part, references, deadline)
+            key, lambda: self._check(candidates, references, deadline, tolerance)
         )
         if verdict["correct"] is None:
             error = (
@@ -111,16 +151,101 @@ class MathGrader:
         return Score(1.0 if verdict["correct"] else 0.0, detail)
 
     async def _check(
-        self, candidate: str | None, answer_part: str, references: tuple[str, ...], deadline: float
+        self,
+        candidates: tuple[str, ...],
+        references: tuple[str, ...],
+        deadline: float,
+        tolerance: float,
     ) -> dict[str, Any]:
         # math-verify's in-process alarm fires first and keeps the worker; the pool's kill is
         # the backstop for C-level work (huge integer powers) that no signal interrupts.
         alarm_s = max(1, int(deadline))
         try:
             return await self._pool.run(
-                check_answer, candidate, answer_part, references, alarm_s, timeout_s=deadline + 0.5
+                check_answer,
+                candidates,
+                references,
+                alarm_s,
+                tolerance,
+                timeout_s=deadline + 0.5,
             )
         except WorkerTimeout as exc:
             return {"correct": None, "reason": "timeout", "message": str(exc)}
         except WorkerCrashed as exc:
             return {"correct": None, "reason": "worker_crashed", "message": str(exc)}
+
+
+def _grade_letter(
+    extracted: Extracted, answer_text: str, letters: list[str | None], detail: dict[str, Any]
+) -> Score:
+    """Multiple choice: the letter the answer commits to; several different letters score 0."""
+    boxed_letters = {choice_letter(v) for v in extracted.values} if extracted.values else set()
+    if len(boxed_letters) > 1:
+        return Score(0.0, {**detail, "reason": "hedged"})
+    direct = choice_letter(extracted.text) if extracted.text else None
+    given = direct or choice_letter_in(answer_text[-500:])
+    correct = given is not None and given in letters
+    return Score(float(correct), {**detail, "reason": "choice", "letter": given})
+
+
+_AND = re.compile(r"\\text\{\s*(?:and|,)\s*\}|\s+and\s+")
+
+
+def _parts(reference: str) -> int:
+    """Values a reference lists: ``2, -5``, ``6 \\text{ and } 8`` -> 2."""
+    # each \pm doubles the values: -3 \pm \sqrt{2} is two roots
+    return top_level_parts(_AND.sub(", ", reference)) * 2 ** reference.count("\\pm")
+
+
+def _is_scalar(reference: str) -> bool:
+    text = reference.strip()
+    return _parts(text) == 1 and not text.startswith(("(", "[", "{", "\\{", "\\left"))
+
+
+def _is_tuple_of(reference: str, count: int) -> bool:
+    """A parenthesised tuple or a braced set of ``count`` entries."""
+    text = reference.strip().removeprefix("\\left").removesuffix("\\right)")
+    for opener, closer in (("(", ")"), ("\\{", "\\}"), ("{", "}")):
+        if text.startswith(opener) and text.endswith(closer):
+            return _parts(text[len(opener) : len(text) - len(closer)]) == count
+    return False
+
+
+def _candidates(
+    extracted: Extracted, references: tuple[str, ...], prompt: str | None, params: MathParams
+) -> tuple[tuple[str, ...], str | None]:
+    """The texts to compare, or the reason the answer scores 0 before any comparison.
+
+    Several distinct boxed values are one answer when a reference lists that many parts
+    (``2, -5``); otherwise each must be right on its own (a hedge between values is wrong).
+    A list answered to a one-value question is a hedge too (``5, 5, 5`` is not ``5``).
+    """
+    assert extracted.text is not None
+    if extracted.values:
+        joined = ", ".join(extracted.values)
+        count = len(extracted.values)
+        if any(_parts(ref) == count for ref in references):
+            candidates: tuple[str, ...] = (joined,)
+        elif any(_is_tuple_of(ref, count) for ref in references):
+            tuple_like = any(ref.strip().startswith(("(", "\\left(")) for ref in references)
+            candidates = (f"({joined})" if tuple_like else joined,)
+        else:
+            candidates = extracted.values
+    else:
+        candidates = (extracted.text,)
+    if all(_is_scalar(ref) for ref in references):
+        rewritten = []
+        for candidate in candidates:
+            if top_level_parts(candidate) > 1:
+                thousands = plain_thousands(candidate)
+                if thousands is None:
+                    return candidates, "several_values"
+                candidate = thousands
+            rewritten.append(candidate)
+        candidates = tuple(rewritten)
+    for candidate in candidates:
+        if params.reject_echo and is_echo(candidate, prompt, references):
+            return candidates, "echo"
+        if params.strict_units and all(units_conflict(candidate, ref) for ref in references):
+            return candidates, "unit_mismatch"
+    return candidates, None

@@ -15,7 +15,7 @@ from typing import Any
 
 from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
 from math_verify.errors import TimeoutException
-from sympy import And, Expr, Or, Set
+from sympy import And, Eq, Expr, FiniteSet, MatrixBase, Or, Set, Symbol, Tuple, simplify
 from sympy.core.relational import Relational
 
 logging.getLogger("math_verify").setLevel(logging.ERROR)
@@ -24,8 +24,8 @@ _LATEX = LatexExtractionConfig(boxed_match_priority=0)
 _EXTRACTION = (_LATEX, ExprExtractionConfig())
 
 
-# Relative gap beyond which two constants cannot be equal under math-verify's rounding.
-_DIFFERENCE = 1e-4
+# Symbols that stand for a count in competition problems: positive when simplifying.
+_COUNT_SYMBOLS = frozenset("nmkNMK")
 
 
 class GradeTimeout(Exception):
@@ -68,7 +68,14 @@ def _balanced(text: str) -> bool:
 
 
 def _as_set(expr: Any) -> Any:
-    """``-2 \\le x \\le 7`` as the interval it describes, so it can meet ``[-2, 7]``."""
+    """``-2 \\le x \\le 7`` as the interval it describes, so it can meet ``[-2, 7]``.
+
+    ``x < 1 \\text{ or } x > 4`` parses as a set of two inequalities: their union.
+    """
+    if isinstance(expr, FiniteSet) and len(expr) >= 2:
+        parts = list(expr)
+        if all(isinstance(p, Relational) and not isinstance(p, Eq) for p in parts):
+            expr = Or(*parts)
     if isinstance(expr, (Relational, And, Or)) and len(expr.free_symbols) == 1:
         try:
             return expr.as_set()
@@ -77,36 +84,75 @@ def _as_set(expr: Any) -> Any:
     return None
 
 
-def _clearly_different_numbers(gold: Any, pred: Any) -> bool:
-    """Two constants whose values differ well beyond math-verify's rounding are not equal.
+def _numeric_verdict(gold: Any, pred: Any, relative_tolerance: float) -> bool | None:
+    """Two constants: different beyond a relative tolerance, exact when both are rational.
 
-    Saves sympy's ``simplify`` (tens of milliseconds) on the most common wrong answer: a
-    different number. Anything with a variable, a set, a matrix or a non-finite value is left
-    to math-verify.
+    math-verify rounds to six decimal places, so ``2\\times10^{-7}`` equals ``10^{-7}`` and
+    ``6.62\\times10^{-34}`` equals ``6.63\\times10^{-34}`` there. Comparing relatively keeps
+    tiny and huge numbers apart. None: close, or not two finite constants; math-verify's
+    rounding decides, so the tolerance never accepts what math-verify rejects.
     """
     if not (isinstance(gold, Expr) and isinstance(pred, Expr)):
-        return False
+        return None
     if gold.free_symbols or pred.free_symbols:
-        return False
+        return None
     try:
         expected, given = complex(gold.evalf(30)), complex(pred.evalf(30))
     except Exception:
-        return False
+        return None
     if not all(math.isfinite(x) for x in (expected.real, expected.imag, given.real, given.imag)):
+        return None
+    if abs(expected - given) > relative_tolerance * max(abs(expected), abs(given)):
         return False
-    return abs(expected - given) > _DIFFERENCE * max(1.0, abs(expected))
+    if gold.is_rational and pred.is_rational:  # integers and fractions, even unevaluated
+        return bool(simplify(gold - pred) == 0)
+    return None  # close: math-verify's own rounding decides (3.14159 is not pi)
 
 
-def _equivalent(gold: Any, pred: Any, timeout_s: int) -> bool:
+def _positive_counts(expr: Any) -> Any:
+    """The same expression with count-like symbols (``n``, ``k``) declared positive."""
+    symbols = {s: Symbol(s.name, positive=True) for s in getattr(expr, "free_symbols", ())}
+    if not symbols or not all(s.name in _COUNT_SYMBOLS for s in symbols):
+        return None
+    return expr.xreplace(symbols)
+
+
+def _shape(expr: Any) -> str:
+    if isinstance(expr, Tuple):
+        return "tuple"
+    if isinstance(expr, MatrixBase):
+        return "matrix"
+    if isinstance(expr, Set) and not isinstance(expr, FiniteSet):
+        return "region"  # intervals and unions
+    if isinstance(expr, Expr) and not expr.free_symbols:
+        return "number"
+    return "other"
+
+
+def _incomparable(gold: Any, pred: Any) -> bool:
+    """A number against a tuple, matrix or interval is never equal; sympy takes a while to
+    say so, and these are the commonest wrong answers after a different number."""
+    shapes = {_shape(gold), _shape(pred)}
+    return "number" in shapes and bool(shapes & {"tuple", "matrix", "region"})
+
+
+def _equivalent(gold: Any, pred: Any, timeout_s: int, relative_tolerance: float) -> bool:
     try:
-        if _clearly_different_numbers(gold, pred):
+        if _incomparable(gold, pred):
             return False
+        numeric = _numeric_verdict(gold, pred, relative_tolerance)
+        if numeric is not None:
+            return numeric
         if verify(gold, pred, timeout_seconds=timeout_s, raise_on_error=True):
             return True
         if isinstance(gold, Set) and (pred_set := _as_set(pred)) is not None:
             return bool(verify(gold, pred_set, timeout_seconds=timeout_s, raise_on_error=True))
         if isinstance(pred, Set) and (gold_set := _as_set(gold)) is not None:
             return bool(verify(gold_set, pred, timeout_seconds=timeout_s, raise_on_error=True))
+        if isinstance(gold, Expr) and isinstance(pred, Expr):
+            gold_pos, pred_pos = _positive_counts(gold), _positive_counts(pred)
+            if gold_pos is not None and pred_pos is not None:
+                return bool(simplify(gold_pos - pred_pos) == 0)
     except TimeoutException as exc:
         raise GradeTimeout("comparison timed out") from exc
     except Exception:
@@ -115,29 +161,35 @@ def _equivalent(gold: Any, pred: Any, timeout_s: int) -> bool:
 
 
 def check_answer(
-    candidate: str | None, answer_part: str, references: tuple[str, ...], timeout_s: int
+    candidates: str | tuple[str, ...],
+    references: tuple[str, ...],
+    timeout_s: int,
+    relative_tolerance: float = 1e-6,
 ) -> dict[str, Any]:
-    """Grade one candidate against any of the references.
+    """Grade candidates against any of the references: right when every candidate is
+    equivalent to the same reference (several candidates are several boxed values, all of
+    which must be right).
 
     Returns plain data (no sympy objects cross the process boundary):
     ``{"correct": bool | None, "reason": str, "matched": int | None}``.
     ``correct`` is None when no reference could be parsed or the alarm fired.
     """
+    texts = (candidates,) if isinstance(candidates, str) else candidates
     try:
         golds = [_parse_reference(ref, timeout_s) for ref in references]
         if not any(golds):
             return {"correct": None, "reason": "invalid_reference", "matched": None}
-        if candidate is not None:
-            preds = _parse(f"\\boxed{{{candidate}}}", timeout_s) or _parse(candidate, timeout_s)
-        else:
-            preds = _parse(answer_part, timeout_s)
-        if not preds:
+        parsed = [
+            _parse(f"\\boxed{{{text}}}", timeout_s) or _parse(text, timeout_s) for text in texts
+        ]
+        if not texts or not all(parsed):
             return {"correct": False, "reason": "unparseable_answer", "matched": None}
         for index, gold in enumerate(golds):
-            for g in gold:
-                for p in preds:
-                    if _equivalent(g, p, timeout_s):
-                        return {"correct": True, "reason": "equivalent", "matched": index}
+            if all(
+                any(_equivalent(g, p, timeout_s, relative_tolerance) for g in gold for p in preds)
+                for preds in parsed
+            ):
+                return {"correct": True, "reason": "equivalent", "matched": index}
         return {"correct": False, "reason": "not_equivalent", "matched": None}
     except GradeTimeout as exc:
         return {"correct": None, "reason": "timeout", "matched": None, "message": str(exc)}
@@ -176,4 +228,4 @@ def warm_up() -> None:
     including a replacement for a killed one, starts warm.
     """
     for reference, prediction in _WARM_UP_ANSWERS:
-        check_answer(prediction, "", (reference,), 5)
+        check_answer(prediction, (reference,), 5)
