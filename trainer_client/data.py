@@ -66,12 +66,16 @@ class PromptSampler:
         self.seed = seed
         self.shuffle = shuffle
         self.drawn = 0  # rows handed out so far; the whole state
+        self._cached: tuple[int, bool, list[int]] | None = None  # (epoch, shuffle, order)
 
     def _order(self, epoch: int) -> list[int]:
-        order = list(range(len(self.rows)))
-        if self.shuffle:
-            random.Random(self.seed + epoch).shuffle(order)
-        return order
+        """The epoch's permutation, built once per epoch (not once per row drawn)."""
+        if self._cached is None or self._cached[:2] != (epoch, self.shuffle):
+            order = list(range(len(self.rows)))
+            if self.shuffle:
+                random.Random(self.seed + epoch).shuffle(order)
+            self._cached = (epoch, self.shuffle, order)
+        return self._cached[2]
 
     def take(self, n: int) -> list[dict[str, Any]]:
         out = []

@@ -26,10 +26,12 @@ from typing import Any
 
 import torch
 
+from trainer_client.client import check_service
 from trainer_client.checkpoint import LoopState, load_state, resolve_resume, save_checkpoint
 from trainer_client.collect import Collector, PendingGroup, Scorer, StepRollouts, Timer
 from trainer_client.config import GRPOConfig
 from trainer_client.data import PromptSampler, load_jsonl, render_prompt
+from trainer_client.model import load_policy
 from trainer_client.metrics import MetricsLogger, Progress
 from trainer_client.rollout import RolloutBackend, SamplingSpec, TransformersBackend, VLLMBackend
 from trainer_client.update import (
@@ -99,18 +101,6 @@ def samples(rollouts: StepRollouts | None, limit: int = 1) -> list[dict[str, Any
     return out
 
 
-def load_policy(cfg: GRPOConfig, path: str | Path) -> tuple[Any, Any]:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(str(path))
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(str(path))
-    if cfg.gradient_checkpointing:
-        model.gradient_checkpointing_enable()
-    return model, tokenizer
-
-
 def make_backend(cfg: GRPOConfig, model: Any, tokenizer: Any, path: str, world: int):
     spec = SamplingSpec(
         max_completion_length=cfg.max_completion_length,
@@ -157,6 +147,8 @@ def train(
     from accelerate.utils import set_seed
     from transformers import get_scheduler
 
+    if scorer is None:
+        check_service(cfg.reward_url)  # fail in one line before loading anything
     accelerator = Accelerator(mixed_precision="bf16" if cfg.bf16 else "no")
     set_seed(cfg.seed + accelerator.process_index)
     out_dir = Path(cfg.output_dir)
@@ -165,8 +157,8 @@ def train(
     model, tokenizer = load_policy(cfg, weights_path)
     ref_model = None
     if cfg.beta != 0.0:
-        ref_model, _ = load_policy(cfg, cfg.model_name_or_path)
-        ref_model.requires_grad_(False).eval().to(accelerator.device)
+        ref_model, _ = load_policy(cfg, cfg.model_name_or_path, trainable=False)
+        ref_model.to(accelerator.device)
     optimizer = torch.optim.AdamW(
         model.parameters(),
         lr=cfg.learning_rate,
