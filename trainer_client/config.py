@@ -70,6 +70,14 @@ class GRPOConfig(BaseModel):
     vllm_enable_sleep_mode: bool = False
     vllm_max_model_length: int | None = None
     vllm_weight_sync_bucket_mb: int = Field(256, ge=1, description="Bytes per load_weights call.")
+    vllm_importance_sampling_correction: bool = Field(
+        True, description="Weight token losses by pi_trainer / pi_sampler (truncated IS)."
+    )
+    vllm_importance_sampling_mode: Literal[
+        "token_truncate", "token_mask", "sequence_truncate", "sequence_mask"
+    ] = "token_truncate"
+    vllm_importance_sampling_clip_max: float | None = Field(3.0, gt=0, description="IS cap.")
+    vllm_importance_sampling_clip_min: float | None = Field(None, ge=0)
 
     # Logging and checkpoints (TRL names)
     logging_steps: int = 1

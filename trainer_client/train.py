@@ -26,18 +26,27 @@ from typing import Any
 
 import torch
 
-from trainer_client.client import check_service
 from trainer_client.checkpoint import LoopState, load_state, resolve_resume, save_checkpoint
+from trainer_client.client import check_service
 from trainer_client.collect import Collector, PendingGroup, Scorer, StepRollouts, Timer
 from trainer_client.config import GRPOConfig
 from trainer_client.data import PromptSampler, load_jsonl, render_prompt
-from trainer_client.model import load_policy
 from trainer_client.metrics import MetricsLogger, Progress
-from trainer_client.rollout import RolloutBackend, SamplingSpec, TransformersBackend, VLLMBackend
+from trainer_client.model import load_policy
+from trainer_client.rollout import (
+    RolloutBackend,
+    SamplingSpec,
+    TransformersBackend,
+    VLLMBackend,
+    vllm_seed,
+)
 from trainer_client.update import (
     LazyAdvantages,
+    agree_on_groups,
     build_micro_batches,
+    fill_importance_weights,
     fill_logprobs,
+    global_reward_std,
     policy_update,
     step_normalizer,
 )
@@ -101,13 +110,16 @@ def samples(rollouts: StepRollouts | None, limit: int = 1) -> list[dict[str, Any
     return out
 
 
-def make_backend(cfg: GRPOConfig, model: Any, tokenizer: Any, path: str, world: int):
+def make_backend(
+    cfg: GRPOConfig, model: Any, tokenizer: Any, path: str, world: int, process_index: int = 0
+) -> RolloutBackend:
+    """transformers ``generate`` on the policy itself, or a colocated vLLM engine."""
     spec = SamplingSpec(
         max_completion_length=cfg.max_completion_length,
         temperature=cfg.temperature,
         top_p=cfg.top_p,
         top_k=cfg.top_k,
-        seed=cfg.seed,
+        seed=vllm_seed(cfg.seed, process_index),
     )
     if not cfg.use_vllm:
         return TransformersBackend(model, tokenizer, spec)
@@ -192,11 +204,12 @@ def train(
             encoded[id(row)] = ids[-cfg.max_prompt_length :] if cfg.max_prompt_length else ids
         return encoded[id(row)]
 
-    owns_scorer = scorer is None
+    owns_scorer, owns_backend = scorer is None, backend is None
     scorer = scorer or make_scorer(cfg)
     backend = backend or make_backend(
-        cfg, unwrapped, tokenizer, weights_path, accelerator.num_processes
-    )
+        cfg, unwrapped, tokenizer, weights_path, accelerator.num_processes,
+        accelerator.process_index,
+    )  # fmt: skip
     collector = Collector(
         backend=backend,
         scorer=scorer,
@@ -252,6 +265,8 @@ def train(
         logger.close()
         if owns_scorer:
             scorer.close()  # type: ignore[attr-defined]
+        if owns_backend:
+            backend.close()  # frees the vLLM engine's GPU memory before the process moves on
     return result
 
 
@@ -278,22 +293,36 @@ def run_step(
     )
     collector.backend.sleep()
     metrics: dict[str, float] = {}
-    if rollouts.train:
+    n_train = agree_on_groups(len(rollouts.train), accelerator)
+    train_groups = rollouts.train[:n_train]
+    metrics["sampling/skipped_update"] = float(n_train == 0)
+    if train_groups:
+        batch_std = (
+            global_reward_std(train_groups, accelerator) if cfg.scale_rewards == "batch" else None
+        )
         batches = build_micro_batches(
-            rollouts.train,
+            train_groups,
             cfg.per_device_train_batch_size,
             pad_token_id,
             cfg.mask_truncated_completions,
             accelerator.device,
         )
+        use_is = cfg.vllm_importance_sampling_correction and all(
+            b.sampling_logp is not None for b in batches
+        )
+        # no-grad passes on the bare module: DDP's forward may broadcast buffers, a collective
+        # that must not depend on how many micro-batches this process happens to hold
+        bare = accelerator.unwrap_model(model)
         with timer("logprob"):
-            if cfg.num_iterations > 1:
-                fill_logprobs(model, batches, cfg.temperature, "old_logp")
+            if cfg.num_iterations > 1 or use_is:
+                fill_logprobs(bare, batches, cfg.temperature, "old_logp")
+            if use_is:
+                metrics.update(fill_importance_weights(batches, cfg))
             if ref_model is not None:
                 with accelerator.autocast():
                     fill_logprobs(ref_model, batches, cfg.temperature, "ref_logp")
         norm = step_normalizer(batches, cfg.max_completion_length, accelerator)
-        advantages = LazyAdvantages(rollouts.train, cfg.num_generations, cfg.scale_rewards)
+        advantages = LazyAdvantages(train_groups, cfg.num_generations, cfg.scale_rewards, batch_std)
         sums: dict[str, float] = {}
         wait_before = timer.totals["reward_wait"]
         update_start = time.perf_counter()
@@ -309,7 +338,7 @@ def run_step(
         timer.totals["update"] += time.perf_counter() - update_start - waited
         metrics.update(update_metrics(sums, cfg.num_iterations))
         state.num_tokens += int(sum(int(b.attention_mask.sum()) for b in batches))
-    metrics.update(rollout_metrics(rollouts.generated, rollouts.train, list(cfg.rewards)))
+    metrics.update(rollout_metrics(rollouts.generated, train_groups, list(cfg.rewards)))
     metrics["learning_rate"] = float(scheduler.get_last_lr()[0])
     metrics["num_tokens"] = float(state.num_tokens)
     for phase in ("generate", "reward_wait", "logprob", "update"):

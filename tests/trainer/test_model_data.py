@@ -25,7 +25,9 @@ def test_bf16_checkpoint_trains_in_fp32(tmp_path: Path, tiny_model_dir: Path) ->
     ids = torch.tensor([[5, 6, 7, 8]])
     model(input_ids=ids, labels=ids).loss.backward()
     optimizer.step()
-    moved = [not torch.equal(b, p.detach()) for b, p in zip(before, model.parameters(), strict=True)]
+    moved = [
+        not torch.equal(b, p.detach()) for b, p in zip(before, model.parameters(), strict=True)
+    ]
     assert all(moved)  # in bf16, 0.02 + 1e-6 == 0.02 and nothing would move
     frozen = load_model(saved, trainable=False, bf16=True)
     assert {p.dtype for p in frozen.parameters()} == {torch.bfloat16}
