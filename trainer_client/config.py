@@ -118,6 +118,13 @@ class GRPOConfig(BaseModel):
         3, ge=1, description="Stop after this many steps where every reward came back null."
     )
 
+    # Held-out evaluation during training (not in TRL): before the first step, every
+    # `eval_steps` steps and after the last; `eval/...` keys in metrics.jsonl
+    eval_dataset_path: str | None = Field(None, description="JSONL of held-out prompts.")
+    eval_steps: int = Field(0, ge=0, description="0: only before and after training.")
+    eval_num_samples: int = Field(4, ge=1, description="Samples per held-out prompt (n).")
+    eval_limit: int | None = Field(None, ge=1, description="First N held-out prompts only.")
+
     # Scheduling (not in TRL)
     overlap: bool = Field(True, description="Score each group while the next one generates.")
     prompts_per_generation: int = Field(1, ge=1, description="Prompts per generate call.")

@@ -30,7 +30,7 @@ from trainer_client.checkpoint import LoopState, load_state, resolve_resume, sav
 from trainer_client.client import check_service
 from trainer_client.collect import Collector, PendingGroup, Scorer, StepRollouts, Timer
 from trainer_client.config import GRPOConfig
-from trainer_client.data import PromptSampler, load_jsonl, render_prompt
+from trainer_client.data import PromptEncoder, PromptSampler, load_jsonl
 from trainer_client.metrics import MetricsLogger, Progress
 from trainer_client.model import load_policy
 from trainer_client.rollout import (
@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TrainResult:
-    history: list[dict[str, float]] = field(default_factory=list)
+    history: list[dict[str, float]] = field(default_factory=list)  # train steps and eval rows
     output_dir: Path = Path(".")
     final_checkpoint: Path | None = None
 
@@ -136,6 +136,33 @@ def make_backend(
     )
 
 
+class HeldOut:
+    """``evaluate_rows`` on ``cfg.eval_dataset_path`` with the live policy."""
+
+    def __init__(
+        self, cfg: GRPOConfig, model: Any, tokenizer: Any, backend: Any, scorer: Any, encode: Any
+    ) -> None:
+        self.cfg = cfg
+        self.enabled = cfg.eval_dataset_path is not None
+        self.rows = load_jsonl(cfg.eval_dataset_path)[: cfg.eval_limit] if self.enabled else []
+        # vLLM holds synced weights already; transformers generates from the policy itself
+        self.backend = backend
+        self.scorer = scorer
+        self.encode = encode
+
+    def run(self, step: int) -> dict[str, float]:
+        from trainer_client.evaluate import evaluate_rows
+
+        ks = tuple(k for k in (1, self.cfg.eval_num_samples) if k <= self.cfg.eval_num_samples)
+        metrics, _ = evaluate_rows(
+            self.rows, self.backend, self.scorer, self.encode,
+            num_samples=self.cfg.eval_num_samples, ks=sorted(set(ks)),
+            reward_names=list(self.cfg.rewards), item_fields=self.cfg.reward_item_fields,
+            max_completion_length=self.cfg.max_completion_length, step=step,
+        )  # fmt: skip
+        return metrics
+
+
 def make_scorer(cfg: GRPOConfig) -> Any:
     from trainer_client.client import SyncRewardClient
 
@@ -193,16 +220,9 @@ def train(
     sampler = PromptSampler(rows, seed=cfg.seed + 7919 * accelerator.process_index)
     sampler.shuffle = cfg.shuffle_dataset
     sampler.drawn = state.prompts_drawn
-    encoded: dict[int, list[int]] = {}
-
-    def encode(row: dict[str, Any]) -> list[int]:
-        if id(row) not in encoded:
-            text = render_prompt(
-                row["prompt"], tokenizer, cfg.system_prompt, cfg.apply_chat_template
-            )
-            ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-            encoded[id(row)] = ids[-cfg.max_prompt_length :] if cfg.max_prompt_length else ids
-        return encoded[id(row)]
+    encode = PromptEncoder(
+        tokenizer, cfg.system_prompt, cfg.apply_chat_template, cfg.max_prompt_length
+    )
 
     owns_scorer, owns_backend = scorer is None, backend is None
     scorer = scorer or make_scorer(cfg)
@@ -230,7 +250,19 @@ def train(
     result = TrainResult(output_dir=out_dir)
     pad_id = int(tokenizer.pad_token_id)
     undecided_streak = 0
+    evaluator = HeldOut(cfg, unwrapped, tokenizer, backend, scorer, encode)
+
+    def held_out(step: int) -> None:
+        """Main process evaluates while the others wait (no collectives inside)."""
+        if evaluator.enabled and main:
+            eval_metrics = evaluator.run(step)
+            logger.log(step, eval_metrics)
+            result.history.append({"step": float(step), **eval_metrics})
+        accelerator.wait_for_everyone()
+
     try:
+        if state.step == 0:
+            held_out(0)
         while state.step < cfg.max_steps:
             metrics = run_step(
                 cfg, state, collector, model, ref_model, optimizer, scheduler, accelerator, pad_id
@@ -253,6 +285,8 @@ def train(
                 logger.log(state.step, metrics)
                 logger.log_samples(state.step, samples(collector.last))
             progress.update(metrics)
+            if state.step == cfg.max_steps or (cfg.eval_steps and state.step % cfg.eval_steps == 0):
+                held_out(state.step)
             if state.step % cfg.save_steps == 0 or state.step == cfg.max_steps:
                 accelerator.wait_for_everyone()
                 if main:
