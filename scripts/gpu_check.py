@@ -74,7 +74,8 @@ def main(out: Path) -> int:
     backend.sleep()
     backend.update_weights(model)
     after = [g.completion_ids for g in backend.generate(prompts, 1)]
-    rows["greedy generations changed by sync"] = sum(a != b for a, b in zip(after, before, strict=True))
+    changed = sum(a != b for a, b in zip(after, before, strict=True))
+    rows["greedy generations changed by sync"] = changed
     backend.spec = spec
     rows["logp |diff| mean/max after sync"] = mismatch()
     backend.close()

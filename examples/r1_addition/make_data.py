@@ -54,9 +54,10 @@ def main() -> None:
 
     write("train.jsonl", [{"prompt": prompt(a, b), "answer": str(a + b)} for a, b in train])
     write("heldout.jsonl", [{"prompt": prompt(a, b), "answer": str(a + b)} for a, b in heldout])
+    demos = train[: args.cold_start]
     write(
         "cold_start.jsonl",
-        [{"prompt": prompt(a, b), "completion": solution(a, b)} for a, b in train[: args.cold_start]],
+        [{"prompt": prompt(a, b), "completion": solution(a, b)} for a, b in demos],
     )
     print(out)
 

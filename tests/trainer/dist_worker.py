@@ -18,7 +18,7 @@ import torch
 
 from trainer_client.checkpoint import LoopState
 from trainer_client.client import ScoreResult
-from trainer_client.collect import PendingGroup, StepRollouts, Timer
+from trainer_client.collect import PendingGroup, StepRollouts
 from trainer_client.config import GRPOConfig
 from trainer_client.rollout import Group
 from trainer_client.train import run_step
@@ -82,9 +82,7 @@ def main() -> None:
     state = LoopState()
     results = []
     for _ in steps:
-        metrics = run_step(
-            cfg, state, collector, model, None, optimizer, scheduler, accelerator, 0
-        )  # type: ignore[arg-type]
+        metrics = run_step(cfg, state, collector, model, None, optimizer, scheduler, accelerator, 0)  # type: ignore[arg-type]
         results.append(
             {"skipped": metrics["sampling/skipped_update"],
              "groups": metrics["sampling/groups_trained"]}

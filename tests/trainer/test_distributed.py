@@ -34,7 +34,11 @@ def test_two_ranks_agree_on_groups_skip_and_batch_std(tiny_model_dir: Path) -> N
         procs.append(
             subprocess.Popen(
                 [sys.executable, str(WORKER), str(tiny_model_dir)],
-                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=REPO,
             )  # fmt: skip
         )
     outputs = []
