@@ -17,9 +17,7 @@ samples its own prompts, so groups never straddle processes.
 from __future__ import annotations
 
 import logging
-import math
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,7 @@ import torch
 
 from trainer_client.checkpoint import LoopState, load_state, resolve_resume, save_checkpoint
 from trainer_client.client import check_service
-from trainer_client.collect import Collector, PendingGroup, Scorer, StepRollouts, Timer
+from trainer_client.collect import Collector, Scorer, StepRollouts, Timer
 from trainer_client.config import GRPOConfig
 from trainer_client.data import PromptEncoder, PromptSampler, load_jsonl
 from trainer_client.metrics import MetricsLogger, Progress
@@ -40,6 +38,7 @@ from trainer_client.rollout import (
     VLLMBackend,
     vllm_seed,
 )
+from trainer_client.step_metrics import rollout_metrics, samples, update_metrics
 from trainer_client.update import (
     LazyAdvantages,
     agree_on_groups,
@@ -61,53 +60,26 @@ class TrainResult:
     final_checkpoint: Path | None = None
 
 
-def rollout_metrics(
-    generated: Sequence[PendingGroup], train: Sequence[PendingGroup], reward_names: Sequence[str]
-) -> dict[str, float]:
-    """TRL-named reward and length statistics over everything sampled this step."""
-    results = [r for p in generated for r in p.results()]
-    rewards = torch.tensor([math.nan if r.reward is None else r.reward for r in results])  # [M]
-    valid = rewards[~torch.isnan(rewards)]  # [m]
-    out: dict[str, float] = {
-        "reward": float(valid.mean()) if valid.numel() else math.nan,
-        "reward_std": float(valid.std(unbiased=False)) if valid.numel() else math.nan,
-        "reward_null_frac": 1.0 - valid.numel() / max(1, rewards.numel()),
-    }
-    for name in reward_names:
-        scores = [s for r in results if (s := r.component_score(name)) is not None]
-        if scores:
-            t = torch.tensor(scores)
-            out[f"rewards/{name}/mean"] = float(t.mean())
-            out[f"rewards/{name}/std"] = float(t.std(unbiased=False))
-    zero_std = [bool(torch.nan_to_num(p.rewards(), nan=0.0).std() == 0) for p in generated]
-    out["frac_reward_zero_std"] = sum(zero_std) / max(1, len(zero_std))
-    lengths = torch.tensor([len(c) for p in generated for c in p.group.completion_ids]).float()
-    truncated = torch.tensor([t for p in generated for t in p.group.truncated])
-    out["completions/mean_length"] = float(lengths.mean())
-    out["completions/min_length"] = float(lengths.min())
-    out["completions/max_length"] = float(lengths.max())
-    out["completions/clipped_ratio"] = float(truncated.float().mean())
-    if (~truncated).any():
-        out["completions/mean_terminated_length"] = float(lengths[~truncated].mean())
-    out["sampling/groups_generated"] = float(len(generated))
-    out["sampling/groups_trained"] = float(len(train))
-    return out
+def check_distributed(distributed_type: str) -> None:
+    """Refuse sharded training: generation and the vLLM weight sync read whole parameters.
 
+    Under FSDP or DeepSpeed ZeRO-3 each process holds a shard, so ``generate`` and
+    ``load_weights`` would see fragments. Gathering them (FSDP2 ``full_tensor()``, FSDP1
+    ``summon_full_params``, ZeRO-3 ``GatheredParameters``) is not implemented, so these
+    launch configs fail at start instead of training on garbage.
 
-def samples(rollouts: StepRollouts | None, limit: int = 1) -> list[dict[str, Any]]:
-    """The first ``limit`` groups of a step as readable rows, for ``completions.jsonl``."""
-    if rollouts is None:
-        return []
-    out = []
-    for pending in rollouts.generated[:limit]:
-        for text, result in zip(pending.group.texts, pending.results(), strict=True):
-            error = result.error or next(
-                (c.get("error") for c in result.components.values() if c.get("error")), None
-            )
-            out.append(
-                {"id": result.id, "completion": text, "reward": result.reward, "error": error}
-            )
-    return out
+    >>> check_distributed("DistributedType.MULTI_GPU")
+    >>> check_distributed("FSDP")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: FSDP is not supported by grpo-train: ...
+    """
+    name = distributed_type.rsplit(".", 1)[-1]
+    if name in ("FSDP", "DEEPSPEED", "MEGATRON_LM"):
+        raise ValueError(
+            f"{name} is not supported by grpo-train: generation and weight sync need unsharded "
+            "parameters; launch with DDP (distributed_type: MULTI_GPU)"
+        )
 
 
 def make_backend(
@@ -189,6 +161,7 @@ def train(
     if scorer is None:
         check_service(cfg.reward_url)  # fail in one line before loading anything
     accelerator = Accelerator(mixed_precision="bf16" if cfg.bf16 else "no")
+    check_distributed(str(accelerator.distributed_type))
     set_seed(cfg.seed + accelerator.process_index)
     out_dir = Path(cfg.output_dir)
     resume = resolve_resume(out_dir, cfg.resume_from_checkpoint)
@@ -379,18 +352,3 @@ def run_step(
         metrics[f"timing/{phase}_s"] = timer.totals.get(phase, 0.0)
     metrics["timing/step_s"] = time.perf_counter() - start
     return metrics
-
-
-def update_metrics(sums: dict[str, float], iterations: int) -> dict[str, float]:
-    """Token-weighted means (kl, entropy, clip ratios) and per-update averages (loss, grad)."""
-    tokens = max(1.0, sums.get("tokens", 0.0))
-    first_pass_tokens = tokens / iterations  # entropy is measured on the first pass only
-    out = {"loss": sums.get("loss", 0.0) / iterations}
-    if "grad_norm" in sums:
-        out["grad_norm"] = sums["grad_norm"] / iterations
-    for key in ("kl", "clip_ratio/low_mean", "clip_ratio/high_mean", "clip_ratio/region_mean"):
-        if key in sums:
-            out[key] = sums[key] / tokens
-    if "entropy" in sums:
-        out["entropy"] = sums["entropy"] / first_pass_tokens
-    return out
