@@ -54,3 +54,13 @@ def test_sampler_shuffles_once_per_epoch(monkeypatch) -> None:
     small = PromptSampler(rows[:5], seed=1)
     epochs = [sorted(r["prompt"] for r in small.take(5)) for _ in range(3)]
     assert epochs == [[str(i) for i in range(5)]] * 3
+
+
+def test_think_tags_survive_decoding_for_the_grader(tiny_model_dir: Path) -> None:
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    text = "<think>\n2+3=5\n</think>\n\\boxed{5}"
+    ids = tok(text + tok.eos_token, add_special_tokens=False)["input_ids"]
+    assert tok.decode(ids, skip_special_tokens=True) == text  # EOS dropped, tags kept
+    assert len(tok("<think>", add_special_tokens=False)["input_ids"]) == 1
