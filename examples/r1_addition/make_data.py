@@ -1,7 +1,17 @@
-"""Two-digit addition in the R1 format, for the CPU learning demo.
+"""Two-digit arithmetic prompts in the R1 format, for the CPU learning demo.
 
-The answer depends on the prompt, and the think block works column by column (ones, then tens
-with the carry), so a small model can learn it from a short cold start and RL can sharpen it:
+The answer depends on the prompt, and the think block spells out the digit-level work, so a
+small model can pick it up from a short cold start and RL can sharpen it. Two task families:
+
+``--task max`` (the demo's default: learnable by a 100k-parameter model in minutes)::
+
+    Which is larger, 47 or 38?
+    <think>
+    4 vs 3
+    </think>
+    \\boxed{47}
+
+``--task add`` (column addition with the carry; needs far more SFT than the CPU budget)::
 
     What is 47+38?
     <think>
@@ -22,6 +32,14 @@ import random
 from pathlib import Path
 
 
+def larger(a: int, b: int) -> str:
+    """The worked completion for max(a, b): compare tens, then ones if the tens tie."""
+    steps = f"{a // 10} vs {b // 10}"
+    if a // 10 == b // 10:
+        steps += f"\n{a % 10} vs {b % 10}"
+    return f"<think>\n{steps}\n</think>\n\\boxed{{{max(a, b)}}}"
+
+
 def solution(a: int, b: int) -> str:
     """The worked completion for a + b (two-digit operands)."""
     ones = a % 10 + b % 10
@@ -38,8 +56,9 @@ def main() -> None:
     parser.add_argument("--heldout", type=int, default=200, help="held-out prompts")
     parser.add_argument("--cold-start", type=int, default=1500, help="SFT demonstrations")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--task", choices=["max", "add"], default="max")
     args = parser.parse_args()
-    pairs = [(a, b) for a in range(10, 100) for b in range(10, 100)]
+    pairs = [(a, b) for a in range(10, 100) for b in range(10, 100) if a != b]
     random.Random(args.seed).shuffle(pairs)
     heldout = pairs[: args.heldout]
     train = pairs[args.heldout : args.heldout + args.train]
@@ -50,14 +69,18 @@ def main() -> None:
         (out / name).write_text("".join(json.dumps(r) + "\n" for r in rows))
 
     def prompt(a: int, b: int) -> str:
-        return f"What is {a}+{b}?"
+        return f"Which is larger, {a} or {b}?" if args.task == "max" else f"What is {a}+{b}?"
 
-    write("train.jsonl", [{"prompt": prompt(a, b), "answer": str(a + b)} for a, b in train])
-    write("heldout.jsonl", [{"prompt": prompt(a, b), "answer": str(a + b)} for a, b in heldout])
+    def answer(a: int, b: int) -> str:
+        return str(max(a, b) if args.task == "max" else a + b)
+
+    worked = larger if args.task == "max" else solution
+    write("train.jsonl", [{"prompt": prompt(a, b), "answer": answer(a, b)} for a, b in train])
+    write("heldout.jsonl", [{"prompt": prompt(a, b), "answer": answer(a, b)} for a, b in heldout])
     demos = train[: args.cold_start]
     write(
         "cold_start.jsonl",
-        [{"prompt": prompt(a, b), "completion": solution(a, b)} for a, b in demos],
+        [{"prompt": prompt(a, b), "completion": worked(a, b)} for a, b in demos],
     )
     print(out)
 
