@@ -7,11 +7,11 @@ RUN=${1:-runs/r1-addition}
 URL=${2:-http://127.0.0.1:8000}
 HERE=$(dirname "$0")
 start=$(date +%s)
-python "$HERE/make_data.py" "$RUN/data" --train 3000 --heldout 200 --cold-start 1500
+python "$HERE/make_data.py" "$RUN/data" --train 3000 --heldout 200 --cold-start 3000
 grpo-train tiny "$RUN/base" --hidden-size 64 --layers 2
 common=(--config "$HERE/grpo.yaml" --reward_url "$URL" --dataset_path "$RUN/data/train.jsonl")
 grpo-train sft "${common[@]}" --model_name_or_path "$RUN/base" --output_dir "$RUN/sft" \
-  --data "$RUN/data/cold_start.jsonl" --out "$RUN/sft" --epochs 2 --lr 3e-3 --batch-size 32
+  --data "$RUN/data/cold_start.jsonl" --out "$RUN/sft" --epochs 3 --lr 3e-3 --batch-size 32
 grpo-train "${common[@]}" --model_name_or_path "$RUN/sft" --output_dir "$RUN/grpo" \
   --eval_dataset_path "$RUN/data/heldout.jsonl"
 grpo-train plot "$RUN/grpo/metrics.jsonl" -o "$RUN/grpo/metrics.png"
