@@ -64,3 +64,24 @@ def test_think_tags_survive_decoding_for_the_grader(tiny_model_dir: Path) -> Non
     ids = tok(text + tok.eos_token, add_special_tokens=False)["input_ids"]
     assert tok.decode(ids, skip_special_tokens=True) == text  # EOS dropped, tags kept
     assert len(tok("<think>", add_special_tokens=False)["input_ids"]) == 1
+
+
+def test_docstring_examples_of_loop_modules() -> None:
+    """vllm_seed per rank, the FSDP/DeepSpeed refusal, and the log-prob parsing helpers."""
+    import doctest
+
+    from trainer_client import rollout, train
+
+    assert doctest.testmod(train).failed == 0
+    assert doctest.testmod(rollout).failed == 0
+
+
+def test_vllm_sampled_logprobs_parsing() -> None:
+    from types import SimpleNamespace
+
+    from trainer_client.rollout import sampled_logprobs
+
+    entries = [{5: SimpleNamespace(logprob=-0.5)}, {}, {7: SimpleNamespace(logprob=-2.0)}]
+    out = sampled_logprobs([5, 6, 7], entries)
+    assert out[0] == -0.5 and out[2] == -2.0 and out[1] != out[1]  # missing -> NaN
+    assert all(v != v for v in sampled_logprobs([1, 2], None))
