@@ -26,6 +26,7 @@ LOGP_TOL = 0.05  # nats per token: bf16 engine vs fp32-master/bf16-autocast trai
 def main(out: Path) -> int:
     from reward_server.testing import local_server
     from trainer_client.config import GRPOConfig
+    from trainer_client.data import PromptEncoder
     from trainer_client.grpo import pad_left, pad_right, token_logprobs
     from trainer_client.model import load_model, load_tokenizer
     from trainer_client.rollout import SamplingSpec, VLLMBackend
@@ -41,12 +42,8 @@ def main(out: Path) -> int:
         str(model_dir), tokenizer, spec, gpu_memory_utilization=0.3, enable_sleep_mode=True,
         dtype="bfloat16", max_model_len=256,
     )  # fmt: skip
-    prompts = [
-        tokenizer.apply_chat_template(
-            [{"role": "user", "content": f"What is {a}+{a + 3}?"}], add_generation_prompt=True
-        )
-        for a in range(8)
-    ]
+    encode = PromptEncoder(tokenizer, None, True, None)  # what grpo-train feeds the engine
+    prompts = [encode({"prompt": f"What is {a}+{a + 3}?"}) for a in range(8)]
     rows: dict[str, object] = {}
 
     def mismatch() -> tuple[float, float]:
