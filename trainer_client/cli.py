@@ -1,8 +1,14 @@
-"""``grpo-train``: train from a YAML config plus flags; ``plot`` and ``tiny`` helper commands.
+"""``grpo-train``: train from a YAML config plus flags; the other R1 stages and helpers.
 
     grpo-train --config examples/cpu_tiny.yaml --max_steps 20 --no-overlap
+    grpo-train sft --config run.yaml --data cold_start.jsonl --out runs/sft
+    grpo-train rejection-sample --config run.yaml --data prompts.jsonl --out rs.jsonl
+    grpo-train evaluate --config run.yaml --data heldout.jsonl --model runs/sft
     grpo-train plot runs/cpu-tiny/metrics.jsonl -o reward.png
     grpo-train tiny runs/tiny-model
+
+Errors a user can fix (an unreachable service, a bad config value, a missing file) end the
+command with one line on stderr and exit status 2, not a traceback.
 
 Every config field is also a flag (``--learning_rate`` or ``--learning-rate``); booleans get a
 ``--no-`` form; dict and list values are read as YAML (``--rewards '{accuracy: 1, format: 0.5}'``).
@@ -34,8 +40,8 @@ def _yaml_value(text: str) -> Any:
 def _config_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grpo-train",
-        description="GRPO against the verifiable-rewards service. "
-        "Other commands: `grpo-train plot METRICS.jsonl`, `grpo-train tiny OUT_DIR`.",
+        description="GRPO against the verifiable-rewards service. Other commands: "
+        "sft, rejection-sample, evaluate, plot, tiny (`grpo-train COMMAND --help`).",
     )
     parser.add_argument("--config", help="YAML file with GRPOConfig fields")
     for name, info in GRPOConfig.model_fields.items():
@@ -93,22 +99,38 @@ def _tiny(argv: Sequence[str]) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "plot":
-        return _plot(argv[1:])
-    if argv and argv[0] == "tiny":
-        return _tiny(argv[1:])
+def _train(argv: Sequence[str]) -> int:
     cfg = parse_config(argv)
     from trainer_client.train import train
 
     result = train(cfg)
-    if result.history:
-        last = result.history[-1]
-        print(
-            f"done: {len(result.history)} steps, last reward {last.get('reward', float('nan')):.3f}"
-        )
+    steps = [m for m in result.history if "reward" in m]
+    if steps:
+        print(f"done: {len(steps)} steps, last reward {steps[-1]['reward']:.3f}")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from pydantic import ValidationError
+
+    from trainer_client import commands
+    from trainer_client.client import RewardServiceError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    subcommands = {
+        "plot": _plot,
+        "tiny": _tiny,
+        "sft": commands.sft_main,
+        "evaluate": commands.evaluate_main,
+        "rejection-sample": commands.rejection_main,
+    }
+    run = subcommands.get(argv[0]) if argv else None
+    try:
+        return run(argv[1:]) if run else _train(argv)
+    except (RewardServiceError, ValidationError, FileNotFoundError, ValueError) as exc:
+        message = " ".join(str(exc).split())
+        print(f"grpo-train: error: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

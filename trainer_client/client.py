@@ -234,9 +234,7 @@ class RewardClient:
                     f"reward service at {self.base_url} failed after {self.max_retries + 1} "
                     f"attempts: {cause}"
                 ) from cause
-        if len(raw) != len(items):
-            raise RewardServiceError(f"sent {len(items)} items, got {len(raw)} results")
-        return [_result(r, i) for i, r in enumerate(raw)]
+        return match_results(raw, len(items))
 
     async def score(
         self,
@@ -258,6 +256,24 @@ class RewardClient:
             return (await self._http.get("/healthz")).status_code == 200
         except httpx.HTTPError:
             return False
+
+
+def match_results(raw: Sequence[Mapping[str, Any]], n: int) -> list[ScoreResult]:
+    """Put a response's results back in request order by their ``index`` field.
+
+    The contract gives each result the ``index`` of its item; a result without one falls back
+    to its position. Missing, repeated or out-of-range indices raise ``RewardServiceError``
+    rather than hand one item's reward to another.
+    """
+    if len(raw) != n:
+        raise RewardServiceError(f"sent {n} items, got {len(raw)} results")
+    results = [_result(r, i) for i, r in enumerate(raw)]
+    by_index = {r.index: r for r in results}
+    if sorted(by_index) != list(range(n)):
+        raise RewardServiceError(
+            f"result indices {sorted(r.index for r in results)} do not match items 0..{n - 1}"
+        )
+    return [by_index[i] for i in range(n)]
 
 
 def _result(raw: Mapping[str, Any], position: int) -> ScoreResult:
@@ -357,3 +373,24 @@ def wait_for_service(base_url: str, timeout_s: float = 60.0, interval_s: float =
         if time.monotonic() > deadline:
             raise RewardServiceUnavailable(f"{url} not healthy after {timeout_s:.0f}s")
         time.sleep(interval_s)
+
+
+def check_service(base_url: str, timeout_s: float = 5.0) -> None:
+    """One ``GET /healthz`` before a run starts; raise ``RewardServiceUnavailable`` in one line.
+
+    A run against a wrong ``reward_url`` would otherwise load the model, generate, and only then
+    spend its whole retry budget (tens of seconds) before failing on the first ``/score``.
+    """
+    url = base_url.rstrip("/") + "/healthz"
+    try:
+        response = httpx.get(url, timeout=timeout_s)
+    except httpx.HTTPError as exc:
+        reason = str(exc) or type(exc).__name__
+        raise RewardServiceUnavailable(
+            f"reward service not reachable at {base_url} ({reason}); "
+            "start it with `reward-server serve` or set reward_url"
+        ) from None
+    if response.status_code != 200:
+        raise RewardServiceUnavailable(
+            f"reward service at {base_url} answered /healthz with {response.status_code}"
+        )

@@ -70,6 +70,14 @@ class GRPOConfig(BaseModel):
     vllm_enable_sleep_mode: bool = False
     vllm_max_model_length: int | None = None
     vllm_weight_sync_bucket_mb: int = Field(256, ge=1, description="Bytes per load_weights call.")
+    vllm_importance_sampling_correction: bool = Field(
+        True, description="Weight token losses by pi_trainer / pi_sampler (truncated IS)."
+    )
+    vllm_importance_sampling_mode: Literal[
+        "token_truncate", "token_mask", "sequence_truncate", "sequence_mask"
+    ] = "token_truncate"
+    vllm_importance_sampling_clip_max: float | None = Field(3.0, gt=0, description="IS cap.")
+    vllm_importance_sampling_clip_min: float | None = Field(None, ge=0)
 
     # Logging and checkpoints (TRL names)
     logging_steps: int = 1
@@ -109,6 +117,13 @@ class GRPOConfig(BaseModel):
     max_undecided_steps: int = Field(
         3, ge=1, description="Stop after this many steps where every reward came back null."
     )
+
+    # Held-out evaluation during training (not in TRL): before the first step, every
+    # `eval_steps` steps and after the last; `eval/...` keys in metrics.jsonl
+    eval_dataset_path: str | None = Field(None, description="JSONL of held-out prompts.")
+    eval_steps: int = Field(0, ge=0, description="0: only before and after training.")
+    eval_num_samples: int = Field(4, ge=1, description="Samples per held-out prompt (n).")
+    eval_limit: int | None = Field(None, ge=1, description="First N held-out prompts only.")
 
     # Scheduling (not in TRL)
     overlap: bool = Field(True, description="Score each group while the next one generates.")

@@ -58,6 +58,37 @@ def render_prompt(
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
 
+class PromptEncoder:
+    """Row -> prompt token ids exactly as every command renders them (cached per row).
+
+    Chat template (or raw text), optional system prompt, then left truncation to
+    ``max_prompt_length`` tokens so the end of the prompt, where the question is, survives.
+    """
+
+    def __init__(
+        self,
+        tokenizer: Any,
+        system_prompt: str | None,
+        apply_chat_template: bool,
+        max_prompt_length: int | None,
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.system_prompt = system_prompt
+        self.apply_chat_template = apply_chat_template
+        self.max_prompt_length = max_prompt_length
+        self._cache: dict[int, list[int]] = {}
+
+    def __call__(self, row: Mapping[str, Any]) -> list[int]:
+        if id(row) not in self._cache:
+            text = render_prompt(
+                row["prompt"], self.tokenizer, self.system_prompt, self.apply_chat_template
+            )
+            ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+            limit = self.max_prompt_length
+            self._cache[id(row)] = ids[-limit:] if limit else ids
+        return self._cache[id(row)]
+
+
 class PromptSampler:
     """Endless epochs over the rows, reshuffled each epoch with a seeded RNG; resumable."""
 
@@ -66,12 +97,16 @@ class PromptSampler:
         self.seed = seed
         self.shuffle = shuffle
         self.drawn = 0  # rows handed out so far; the whole state
+        self._cached: tuple[int, bool, list[int]] | None = None  # (epoch, shuffle, order)
 
     def _order(self, epoch: int) -> list[int]:
-        order = list(range(len(self.rows)))
-        if self.shuffle:
-            random.Random(self.seed + epoch).shuffle(order)
-        return order
+        """The epoch's permutation, built once per epoch (not once per row drawn)."""
+        if self._cached is None or self._cached[:2] != (epoch, self.shuffle):
+            order = list(range(len(self.rows)))
+            if self.shuffle:
+                random.Random(self.seed + epoch).shuffle(order)
+            self._cached = (epoch, self.shuffle, order)
+        return self._cached[2]
 
     def take(self, n: int) -> list[dict[str, Any]]:
         out = []

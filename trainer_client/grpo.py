@@ -19,6 +19,7 @@ except that the group std is the population std, as in the DeepSeekMath paper's 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,12 +31,18 @@ ScaleRewards = Literal["group", "batch", "none"]
 
 
 def group_advantages(
-    rewards: Tensor, group_size: int, scale_rewards: ScaleRewards = "group", eps: float = 1e-4
+    rewards: Tensor,
+    group_size: int,
+    scale_rewards: ScaleRewards = "group",
+    eps: float = 1e-4,
+    batch_std: float | None = None,
 ) -> Tensor:
     """Group-relative advantages; NaN rewards (undecided) are left out and get advantage 0.
 
     ``scale_rewards``: ``"group"`` divides by each group's std (GRPO), ``"batch"`` by the std of
     the whole batch (robust when a group's std is tiny), ``"none"`` only centres (Dr. GRPO).
+    ``batch_std`` overrides the batch std (the std over every process's rewards, see
+    ``update.global_reward_std``).
 
     >>> group_advantages(torch.tensor([1., 0., 1., 1., 0.]), group_size=5)
     tensor([ 0.8163, -1.2245,  0.8163,  0.8163, -1.2245])
@@ -52,6 +59,8 @@ def group_advantages(
     centred = torch.where(valid, grouped - mean, torch.zeros_like(grouped))  # [B, G]
     if scale_rewards == "group":
         std = (centred.pow(2).sum(dim=1, keepdim=True) / count).sqrt()  # [B, 1]
+    elif scale_rewards == "batch" and batch_std is not None:
+        std = torch.tensor(float(batch_std))  # []
     elif scale_rewards == "batch":
         flat = rewards[~torch.isnan(rewards)]  # [n_valid]
         std = flat.std(unbiased=False) if flat.numel() else torch.tensor(0.0)  # []
@@ -91,6 +100,7 @@ def token_logprobs(
     completion_len: int,
     temperature: float = 1.0,
     with_entropy: bool = False,
+    chunk_rows: int = 4,
 ) -> tuple[Tensor, Tensor | None]:
     """Per-token log-probs (and entropies) of the last ``completion_len`` tokens of each row.
 
@@ -98,20 +108,90 @@ def token_logprobs(
     sampling temperature so the ratio compares the distributions that were actually sampled.
     Positions skip the left padding, as ``generate`` does, so a row's log-probs do not depend
     on how much padding its micro-batch needed.
+
+    Memory: the model returns logits for the completion positions only (``logits_to_keep``,
+    [N, T + 1, V] in the model's dtype instead of [N, P + T, V]), and the fp32 upcast, the
+    log-softmax and the entropy run ``chunk_rows`` rows at a time, so the fp32 working set is
+    [chunk_rows, T, V] rather than [N, T, V]. The entropy reuses each chunk's logsumexp
+    (H = logsumexp(z) - sum softmax(z) * z), never a second full copy.
     """
     positions = (attention_mask.cumsum(dim=1) - 1).clamp(min=0)  # [N, L] as generate counts them
     logits = model(
-        input_ids=input_ids, attention_mask=attention_mask, position_ids=positions
-    ).logits  # [N, L, V]
-    logits = logits[:, -completion_len - 1 : -1, :] / temperature  # [N, T, V]
+        input_ids=input_ids,
+        attention_mask=attention_mask,
+        position_ids=positions,
+        logits_to_keep=completion_len + 1,
+    ).logits  # [N, T + 1, V]: positions L - T - 1 .. L - 1
+    logits = logits[:, -completion_len - 1 : -1, :]  # [N, T, V] predicts the T completion tokens
     targets = input_ids[:, -completion_len:]  # [N, T]
-    logp = selective_log_softmax(logits.float(), targets)  # [N, T]
-    entropy = None
-    if with_entropy:
-        with torch.no_grad():
-            probs = logits.float().softmax(dim=-1)  # [N, T, V]
-            entropy = torch.logsumexp(logits.float(), dim=-1) - (probs * logits.float()).sum(-1)
-    return logp, entropy  # [N, T], [N, T] | None
+    logps: list[Tensor] = []
+    entropies: list[Tensor] = []
+    for start in range(0, logits.shape[0], chunk_rows):
+        z = logits[start : start + chunk_rows].float() / temperature  # [c, T, V]
+        lse = torch.logsumexp(z, dim=-1)  # [c, T]
+        picked = z.gather(-1, targets[start : start + chunk_rows].unsqueeze(-1)).squeeze(-1)
+        logps.append(picked - lse)  # [c, T]
+        if with_entropy:
+            with torch.no_grad():
+                probs = torch.exp(z - lse.unsqueeze(-1))  # [c, T, V]
+                entropies.append(lse - (probs * z).sum(-1))  # [c, T]
+    logp = torch.cat(logps)  # [N, T]
+    return logp, torch.cat(entropies) if with_entropy else None  # [N, T], [N, T] | None
+
+
+ImportanceSamplingMode = Literal[
+    "token_truncate", "token_mask", "sequence_truncate", "sequence_mask"
+]
+
+
+def importance_weights(
+    logp: Tensor,
+    sampling_logp: Tensor,
+    mask: Tensor,
+    mode: ImportanceSamplingMode = "token_truncate",
+    clip_max: float | None = 3.0,
+    clip_min: float | None = None,
+) -> tuple[Tensor, dict[str, float]]:
+    """Correction for sampling with a different engine than the one trained (vLLM vs trainer).
+
+    ``w = pi_trainer(o_t) / pi_sampler(o_t) = exp(logp - sampling_logp)`` per token (or its
+    product over the sequence), truncated to ``[clip_min, clip_max]`` or zeroed outside it
+    (``*_mask``): truncated importance sampling (Yao et al. 2025, "Your efficient RL framework
+    secretly brings you off-policy RL training"), TRL's ``vllm_importance_sampling_*`` modes.
+    Tokens without a sampling log-prob (NaN) get weight 1. Returns weights [N, T] (detached)
+    and sums for the mismatch metrics (``|logp - sampling_logp|`` and the weights).
+
+    >>> w, _ = importance_weights(torch.tensor([[0.0, -1.0]]), torch.tensor([[-2.0, -1.0]]),
+    ...                           torch.ones(1, 2), clip_max=3.0)
+    >>> w  # e^2 = 7.39 truncated to 3; equal log-probs give 1
+    tensor([[3., 1.]])
+    """
+    m = mask.bool()  # [N, T]
+    diff = torch.nan_to_num((logp.detach() - sampling_logp) * m, nan=0.0)  # [N, T]
+    sequence = mode.startswith("sequence")
+    log_w = diff.sum(dim=1, keepdim=True) if sequence else diff  # [N, 1] or [N, T]
+    weights = torch.exp(log_w)
+    low = -math.inf if clip_min is None else clip_min
+    high = math.inf if clip_max is None else clip_max
+    if mode.endswith("truncate"):
+        weights = weights.clamp(min=low, max=high)
+    elif mode.endswith("mask"):
+        weights = weights.masked_fill((weights < low) | (weights > high), 0.0)
+    else:
+        raise ValueError(f"unknown importance sampling mode {mode!r}")
+    weights = weights.expand_as(diff)  # [N, T]
+    delta = (logp.detach() - sampling_logp).abs()[m & ~torch.isnan(sampling_logp)]  # [k]
+    active = weights[m]  # [k']
+    stats = {
+        "tokens": float(delta.numel()),
+        "logp_diff_sum": float(delta.sum()) if delta.numel() else 0.0,
+        "logp_diff_max": float(delta.max()) if delta.numel() else 0.0,
+        "is_ratio_sum": float(active.sum()) if active.numel() else 0.0,
+        "is_ratio_min": float(active.min()) if active.numel() else math.nan,
+        "is_ratio_max": float(active.max()) if active.numel() else math.nan,
+        "is_tokens": float(active.numel()),
+    }
+    return weights, stats
 
 
 def k3_kl(logp: Tensor, ref_logp: Tensor) -> Tensor:
@@ -217,11 +297,14 @@ def grpo_loss(
     beta: float = 0.0,
     epsilon: float = 0.2,
     epsilon_high: float | None = None,
+    is_weights: Tensor | None = None,
 ) -> LossOutput:
-    """The whole per-micro-batch objective: surrogate + beta * k3 KL, aggregated.
+    """The whole per-micro-batch objective: (surrogate + beta * k3 KL) * w, aggregated.
 
     ``old_logp`` None means the batch is on-policy (first and only update): the ratio is 1
     with the policy gradient intact. ``ref_logp`` None (beta 0) skips the KL term.
+    ``is_weights`` [N, T] (from ``importance_weights``) multiply the token losses, as TRL does,
+    when the completions were sampled by another engine.
     """
     old = logp.detach() if old_logp is None else old_logp  # [N, T]
     per_token, clip = clipped_surrogate(
@@ -233,6 +316,8 @@ def grpo_loss(
             raise ValueError("beta != 0 needs reference log-probs")
         kl = k3_kl(logp, ref_logp)  # [N, T]
         per_token = per_token + beta * kl  # [N, T]
+    if is_weights is not None:
+        per_token = per_token * is_weights  # [N, T]
     loss = aggregate_loss(per_token, mask, loss_type, norm)
     sums = masked_sums(mask, clip, kl)
     return LossOutput(loss=loss, metrics=sums)
@@ -302,6 +387,7 @@ __all__ = [
     "completion_mask",
     "group_advantages",
     "grpo_loss",
+    "importance_weights",
     "informative_groups",
     "k3_kl",
     "normalizer_for",

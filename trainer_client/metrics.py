@@ -13,7 +13,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-PLOTTED = (("reward", "reward"), ("completions/mean_length", "mean length"), ("kl", "KL"))
+PLOTTED = (
+    ("reward", "reward"),
+    ("eval/pass@1", "held-out pass@1"),
+    ("kl", "KL"),
+    ("completions/mean_length", "mean length"),
+)
 
 
 def _clean(value: Any) -> Any:
@@ -64,17 +69,17 @@ class MetricsLogger:
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
-    """Rows of a metrics file; a resumed run's repeated steps keep the last occurrence."""
+    """One row per step: train and eval rows of a step merge, later values win (resume)."""
     by_step: dict[int, dict[str, Any]] = {}
     for line in Path(path).read_text().splitlines():
         if line.strip():
             row = json.loads(line)
-            by_step[int(row["step"])] = row
+            by_step.setdefault(int(row["step"]), {}).update(row)
     return [by_step[s] for s in sorted(by_step)]
 
 
 def plot_metrics(metrics_path: str | Path, out_png: str | Path | None = None) -> Path:
-    """Reward, mean completion length and KL per step, one panel each, saved as PNG."""
+    """Reward, held-out pass@1, KL and mean completion length per step, saved as PNG."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -37,6 +37,9 @@ class Group:
     completion_ids: list[list[int]]  # each cut after its first EOS (EOS kept)
     truncated: list[bool]  # True where no EOS came within max_completion_length
     texts: list[str]  # decoded without special tokens: what the grader reads
+    # log-prob of each sampled token under the sampler's own (processed) distribution, when the
+    # backend reports it: the denominator of the importance weight (grpo.importance_weights)
+    sampling_logprobs: list[list[float]] | None = None
 
 
 class RolloutBackend(Protocol):
@@ -86,10 +89,19 @@ def eos_ids_of(tokenizer: Any, model: Any = None) -> list[int]:
 class TransformersBackend:
     """``model.generate`` on the training model itself: no copy, no weight sync needed."""
 
-    def __init__(self, model: torch.nn.Module, tokenizer: Any, spec: SamplingSpec) -> None:
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        tokenizer: Any,
+        spec: SamplingSpec,
+        return_logprobs: bool = False,
+    ) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.spec = spec
+        # Sampling log-probs cost a [T, P * n, V] copy of the scores; the trainer samples from
+        # its own weights here, so it only asks for them to check the log-prob plumbing.
+        self.return_logprobs = return_logprobs
         self.eos_token_ids = eos_ids_of(tokenizer, model)
         pad = tokenizer.pad_token_id
         self.pad_token_id = int(pad if pad is not None else self.eos_token_ids[0])
@@ -112,17 +124,31 @@ class TransformersBackend:
                 num_return_sequences=n,
                 eos_token_id=self.eos_token_ids,
                 pad_token_id=self.pad_token_id,
-            )  # [P * n, L + T]
+                output_scores=self.return_logprobs,
+                return_dict_in_generate=True,
+            )
         finally:
             self.model.train(was_training)
-        completions = out[:, ids.shape[1] :].tolist()  # [P * n, T]
+        sequences = out.sequences  # [P * n, L + T]
+        new = sequences[:, ids.shape[1] :]  # [P * n, T]
+        logprobs = None
+        if self.return_logprobs:
+            # scores are the processed logits (temperature, top-k/p) each token was drawn from
+            scores = torch.stack(out.scores, dim=1).float()  # [P * n, T, V]
+            logprobs = (
+                scores.log_softmax(-1).gather(-1, new.unsqueeze(-1)).squeeze(-1).tolist()
+            )  # [P * n, T]
+        completions = new.tolist()  # [P * n, T]
         groups = []
         for p, prompt in enumerate(prompts):
             rows = [
                 cut_at_eos(c, self.eos_token_ids, self.pad_token_id)
                 for c in completions[p * n : (p + 1) * n]
             ]
-            groups.append(_group(prompt, rows, self.tokenizer, self.spec.max_completion_length))
+            lps = None if logprobs is None else logprobs[p * n : (p + 1) * n]
+            groups.append(
+                _group(prompt, rows, self.tokenizer, self.spec.max_completion_length, lps)
+            )
         return groups
 
     def sleep(self) -> None:
@@ -135,13 +161,22 @@ class TransformersBackend:
         """Nothing to release."""
 
 
-def _group(prompt: list[int], rows: list[tuple[list[int], bool]], tokenizer: Any, limit: int):
+def _group(
+    prompt: list[int],
+    rows: list[tuple[list[int], bool]],
+    tokenizer: Any,
+    limit: int,
+    logprobs: Sequence[Sequence[float]] | None = None,
+) -> Group:
     ids = [r[0][:limit] for r in rows]
     return Group(
         prompt_ids=list(prompt),
         completion_ids=ids,
         truncated=[r[1] for r in rows],
         texts=tokenizer.batch_decode(ids, skip_special_tokens=True),
+        sampling_logprobs=None
+        if logprobs is None
+        else [list(lp[: len(c)]) for lp, c in zip(logprobs, ids, strict=True)],
     )
 
 
@@ -209,6 +244,10 @@ class VLLMBackend:
             max_model_len=max_model_len,
             dtype=dtype,
             seed=spec.seed,
+            # log-probs of the distribution actually sampled (after temperature / top-k / top-p),
+            # which is what the trainer recomputes; the default "raw_logprobs" would bias the
+            # importance weights whenever temperature != 1
+            logprobs_mode="processed_logprobs",
             **extra,
         )
         self._weights_asleep = False
@@ -223,6 +262,7 @@ class VLLMBackend:
             top_p=self.spec.top_p,
             top_k=self.spec.top_k if self.spec.top_k > 0 else -1,
             max_tokens=self.spec.max_completion_length,
+            logprobs=0,  # the sampled token's log-prob only
         )
 
     def generate(self, prompts: Sequence[list[int]], n: int) -> list[Group]:
@@ -237,7 +277,10 @@ class VLLMBackend:
         groups = []
         for prompt, out in zip(prompts, outputs, strict=True):
             rows = [(list(o.token_ids), o.finish_reason == "length") for o in out.outputs]
-            groups.append(_group(prompt, rows, self.tokenizer, self.spec.max_completion_length))
+            lps = [sampled_logprobs(o.token_ids, o.logprobs) for o in out.outputs]
+            groups.append(
+                _group(prompt, rows, self.tokenizer, self.spec.max_completion_length, lps)
+            )
         return groups
 
     def sleep(self) -> None:
@@ -262,6 +305,28 @@ class VLLMBackend:
 
     def close(self) -> None:
         del self.llm
+
+
+def sampled_logprobs(token_ids: Sequence[int], logprobs: Any) -> list[float]:
+    """The sampled token's log-prob at each position of a vLLM ``CompletionOutput``.
+
+    ``logprobs`` is one ``{token_id: Logprob}`` dict per position (``SamplingParams(logprobs=0)``
+    keeps just the sampled token); a missing entry or NaN becomes NaN, weight 1 downstream.
+    """
+    out = []
+    for t, tok in enumerate(token_ids):
+        entry = logprobs[t].get(tok) if logprobs is not None and t < len(logprobs) else None
+        out.append(float("nan") if entry is None else float(entry.logprob))
+    return out
+
+
+def vllm_seed(seed: int, process_index: int, tensor_parallel_size: int = 1) -> int:
+    """Each data-parallel rank samples differently; ranks of one TP group must agree (TRL).
+
+    >>> [vllm_seed(42, rank) for rank in range(3)]
+    [42, 43, 44]
+    """
+    return seed + process_index // tensor_parallel_size
 
 
 def _engine_model(llm: Any) -> Any:

@@ -17,9 +17,7 @@ samples its own prompts, so groups never straddle processes.
 from __future__ import annotations
 
 import logging
-import math
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,15 +25,27 @@ from typing import Any
 import torch
 
 from trainer_client.checkpoint import LoopState, load_state, resolve_resume, save_checkpoint
-from trainer_client.collect import Collector, PendingGroup, Scorer, StepRollouts, Timer
+from trainer_client.client import check_service
+from trainer_client.collect import Collector, Scorer, StepRollouts, Timer
 from trainer_client.config import GRPOConfig
-from trainer_client.data import PromptSampler, load_jsonl, render_prompt
+from trainer_client.data import PromptEncoder, PromptSampler, load_jsonl
 from trainer_client.metrics import MetricsLogger, Progress
-from trainer_client.rollout import RolloutBackend, SamplingSpec, TransformersBackend, VLLMBackend
+from trainer_client.model import load_policy
+from trainer_client.rollout import (
+    RolloutBackend,
+    SamplingSpec,
+    TransformersBackend,
+    VLLMBackend,
+    vllm_seed,
+)
+from trainer_client.step_metrics import rollout_metrics, samples, update_metrics
 from trainer_client.update import (
     LazyAdvantages,
+    agree_on_groups,
     build_micro_batches,
+    fill_importance_weights,
     fill_logprobs,
+    global_reward_std,
     policy_update,
     step_normalizer,
 )
@@ -45,79 +55,43 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TrainResult:
-    history: list[dict[str, float]] = field(default_factory=list)
+    history: list[dict[str, float]] = field(default_factory=list)  # train steps and eval rows
     output_dir: Path = Path(".")
     final_checkpoint: Path | None = None
 
 
-def rollout_metrics(
-    generated: Sequence[PendingGroup], train: Sequence[PendingGroup], reward_names: Sequence[str]
-) -> dict[str, float]:
-    """TRL-named reward and length statistics over everything sampled this step."""
-    results = [r for p in generated for r in p.results()]
-    rewards = torch.tensor([math.nan if r.reward is None else r.reward for r in results])  # [M]
-    valid = rewards[~torch.isnan(rewards)]  # [m]
-    out: dict[str, float] = {
-        "reward": float(valid.mean()) if valid.numel() else math.nan,
-        "reward_std": float(valid.std(unbiased=False)) if valid.numel() else math.nan,
-        "reward_null_frac": 1.0 - valid.numel() / max(1, rewards.numel()),
-    }
-    for name in reward_names:
-        scores = [s for r in results if (s := r.component_score(name)) is not None]
-        if scores:
-            t = torch.tensor(scores)
-            out[f"rewards/{name}/mean"] = float(t.mean())
-            out[f"rewards/{name}/std"] = float(t.std(unbiased=False))
-    zero_std = [bool(torch.nan_to_num(p.rewards(), nan=0.0).std() == 0) for p in generated]
-    out["frac_reward_zero_std"] = sum(zero_std) / max(1, len(zero_std))
-    lengths = torch.tensor([len(c) for p in generated for c in p.group.completion_ids]).float()
-    truncated = torch.tensor([t for p in generated for t in p.group.truncated])
-    out["completions/mean_length"] = float(lengths.mean())
-    out["completions/min_length"] = float(lengths.min())
-    out["completions/max_length"] = float(lengths.max())
-    out["completions/clipped_ratio"] = float(truncated.float().mean())
-    if (~truncated).any():
-        out["completions/mean_terminated_length"] = float(lengths[~truncated].mean())
-    out["sampling/groups_generated"] = float(len(generated))
-    out["sampling/groups_trained"] = float(len(train))
-    return out
+def check_distributed(distributed_type: str) -> None:
+    """Refuse sharded training: generation and the vLLM weight sync read whole parameters.
+
+    Under FSDP or DeepSpeed ZeRO-3 each process holds a shard, so ``generate`` and
+    ``load_weights`` would see fragments. Gathering them (FSDP2 ``full_tensor()``, FSDP1
+    ``summon_full_params``, ZeRO-3 ``GatheredParameters``) is not implemented, so these
+    launch configs fail at start instead of training on garbage.
+
+    >>> check_distributed("DistributedType.MULTI_GPU")
+    >>> check_distributed("FSDP")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: FSDP is not supported by grpo-train: ...
+    """
+    name = distributed_type.rsplit(".", 1)[-1]
+    if name in ("FSDP", "DEEPSPEED", "MEGATRON_LM"):
+        raise ValueError(
+            f"{name} is not supported by grpo-train: generation and weight sync need unsharded "
+            "parameters; launch with DDP (distributed_type: MULTI_GPU)"
+        )
 
 
-def samples(rollouts: StepRollouts | None, limit: int = 1) -> list[dict[str, Any]]:
-    """The first ``limit`` groups of a step as readable rows, for ``completions.jsonl``."""
-    if rollouts is None:
-        return []
-    out = []
-    for pending in rollouts.generated[:limit]:
-        for text, result in zip(pending.group.texts, pending.results(), strict=True):
-            error = result.error or next(
-                (c.get("error") for c in result.components.values() if c.get("error")), None
-            )
-            out.append(
-                {"id": result.id, "completion": text, "reward": result.reward, "error": error}
-            )
-    return out
-
-
-def load_policy(cfg: GRPOConfig, path: str | Path) -> tuple[Any, Any]:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(str(path))
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(str(path))
-    if cfg.gradient_checkpointing:
-        model.gradient_checkpointing_enable()
-    return model, tokenizer
-
-
-def make_backend(cfg: GRPOConfig, model: Any, tokenizer: Any, path: str, world: int):
+def make_backend(
+    cfg: GRPOConfig, model: Any, tokenizer: Any, path: str, world: int, process_index: int = 0
+) -> RolloutBackend:
+    """transformers ``generate`` on the policy itself, or a colocated vLLM engine."""
     spec = SamplingSpec(
         max_completion_length=cfg.max_completion_length,
         temperature=cfg.temperature,
         top_p=cfg.top_p,
         top_k=cfg.top_k,
-        seed=cfg.seed,
+        seed=vllm_seed(cfg.seed, process_index),
     )
     if not cfg.use_vllm:
         return TransformersBackend(model, tokenizer, spec)
@@ -132,6 +106,33 @@ def make_backend(cfg: GRPOConfig, model: Any, tokenizer: Any, path: str, world: 
         bucket_mb=cfg.vllm_weight_sync_bucket_mb,
         distributed=world > 1,
     )
+
+
+class HeldOut:
+    """``evaluate_rows`` on ``cfg.eval_dataset_path`` with the live policy."""
+
+    def __init__(
+        self, cfg: GRPOConfig, model: Any, tokenizer: Any, backend: Any, scorer: Any, encode: Any
+    ) -> None:
+        self.cfg = cfg
+        self.enabled = cfg.eval_dataset_path is not None
+        self.rows = load_jsonl(cfg.eval_dataset_path)[: cfg.eval_limit] if self.enabled else []
+        # vLLM holds synced weights already; transformers generates from the policy itself
+        self.backend = backend
+        self.scorer = scorer
+        self.encode = encode
+
+    def run(self, step: int) -> dict[str, float]:
+        from trainer_client.evaluate import evaluate_rows
+
+        ks = tuple(k for k in (1, self.cfg.eval_num_samples) if k <= self.cfg.eval_num_samples)
+        metrics, _ = evaluate_rows(
+            self.rows, self.backend, self.scorer, self.encode,
+            num_samples=self.cfg.eval_num_samples, ks=sorted(set(ks)),
+            reward_names=list(self.cfg.rewards), item_fields=self.cfg.reward_item_fields,
+            max_completion_length=self.cfg.max_completion_length, step=step,
+        )  # fmt: skip
+        return metrics
 
 
 def make_scorer(cfg: GRPOConfig) -> Any:
@@ -157,7 +158,10 @@ def train(
     from accelerate.utils import set_seed
     from transformers import get_scheduler
 
+    if scorer is None:
+        check_service(cfg.reward_url)  # fail in one line before loading anything
     accelerator = Accelerator(mixed_precision="bf16" if cfg.bf16 else "no")
+    check_distributed(str(accelerator.distributed_type))
     set_seed(cfg.seed + accelerator.process_index)
     out_dir = Path(cfg.output_dir)
     resume = resolve_resume(out_dir, cfg.resume_from_checkpoint)
@@ -165,8 +169,8 @@ def train(
     model, tokenizer = load_policy(cfg, weights_path)
     ref_model = None
     if cfg.beta != 0.0:
-        ref_model, _ = load_policy(cfg, cfg.model_name_or_path)
-        ref_model.requires_grad_(False).eval().to(accelerator.device)
+        ref_model, _ = load_policy(cfg, cfg.model_name_or_path, trainable=False)
+        ref_model.to(accelerator.device)
     optimizer = torch.optim.AdamW(
         model.parameters(),
         lr=cfg.learning_rate,
@@ -189,22 +193,16 @@ def train(
     sampler = PromptSampler(rows, seed=cfg.seed + 7919 * accelerator.process_index)
     sampler.shuffle = cfg.shuffle_dataset
     sampler.drawn = state.prompts_drawn
-    encoded: dict[int, list[int]] = {}
+    encode = PromptEncoder(
+        tokenizer, cfg.system_prompt, cfg.apply_chat_template, cfg.max_prompt_length
+    )
 
-    def encode(row: dict[str, Any]) -> list[int]:
-        if id(row) not in encoded:
-            text = render_prompt(
-                row["prompt"], tokenizer, cfg.system_prompt, cfg.apply_chat_template
-            )
-            ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-            encoded[id(row)] = ids[-cfg.max_prompt_length :] if cfg.max_prompt_length else ids
-        return encoded[id(row)]
-
-    owns_scorer = scorer is None
+    owns_scorer, owns_backend = scorer is None, backend is None
     scorer = scorer or make_scorer(cfg)
     backend = backend or make_backend(
-        cfg, unwrapped, tokenizer, weights_path, accelerator.num_processes
-    )
+        cfg, unwrapped, tokenizer, weights_path, accelerator.num_processes,
+        accelerator.process_index,
+    )  # fmt: skip
     collector = Collector(
         backend=backend,
         scorer=scorer,
@@ -225,7 +223,19 @@ def train(
     result = TrainResult(output_dir=out_dir)
     pad_id = int(tokenizer.pad_token_id)
     undecided_streak = 0
+    evaluator = HeldOut(cfg, unwrapped, tokenizer, backend, scorer, encode)
+
+    def held_out(step: int) -> None:
+        """Main process evaluates while the others wait (no collectives inside)."""
+        if evaluator.enabled and main:
+            eval_metrics = evaluator.run(step)
+            logger.log(step, eval_metrics)
+            result.history.append({"step": float(step), **eval_metrics})
+        accelerator.wait_for_everyone()
+
     try:
+        if state.step == 0:
+            held_out(0)
         while state.step < cfg.max_steps:
             metrics = run_step(
                 cfg, state, collector, model, ref_model, optimizer, scheduler, accelerator, pad_id
@@ -248,6 +258,8 @@ def train(
                 logger.log(state.step, metrics)
                 logger.log_samples(state.step, samples(collector.last))
             progress.update(metrics)
+            if state.step == cfg.max_steps or (cfg.eval_steps and state.step % cfg.eval_steps == 0):
+                held_out(state.step)
             if state.step % cfg.save_steps == 0 or state.step == cfg.max_steps:
                 accelerator.wait_for_everyone()
                 if main:
@@ -260,6 +272,8 @@ def train(
         logger.close()
         if owns_scorer:
             scorer.close()  # type: ignore[attr-defined]
+        if owns_backend:
+            backend.close()  # frees the vLLM engine's GPU memory before the process moves on
     return result
 
 
@@ -286,22 +300,36 @@ def run_step(
     )
     collector.backend.sleep()
     metrics: dict[str, float] = {}
-    if rollouts.train:
+    n_train = agree_on_groups(len(rollouts.train), accelerator)
+    train_groups = rollouts.train[:n_train]
+    metrics["sampling/skipped_update"] = float(n_train == 0)
+    if train_groups:
+        batch_std = (
+            global_reward_std(train_groups, accelerator) if cfg.scale_rewards == "batch" else None
+        )
         batches = build_micro_batches(
-            rollouts.train,
+            train_groups,
             cfg.per_device_train_batch_size,
             pad_token_id,
             cfg.mask_truncated_completions,
             accelerator.device,
         )
+        use_is = cfg.vllm_importance_sampling_correction and all(
+            b.sampling_logp is not None for b in batches
+        )
+        # no-grad passes on the bare module: DDP's forward may broadcast buffers, a collective
+        # that must not depend on how many micro-batches this process happens to hold
+        bare = accelerator.unwrap_model(model)
         with timer("logprob"):
-            if cfg.num_iterations > 1:
-                fill_logprobs(model, batches, cfg.temperature, "old_logp")
+            if cfg.num_iterations > 1 or use_is:
+                fill_logprobs(bare, batches, cfg.temperature, "old_logp")
+            if use_is:
+                metrics.update(fill_importance_weights(batches, cfg))
             if ref_model is not None:
                 with accelerator.autocast():
                     fill_logprobs(ref_model, batches, cfg.temperature, "ref_logp")
         norm = step_normalizer(batches, cfg.max_completion_length, accelerator)
-        advantages = LazyAdvantages(rollouts.train, cfg.num_generations, cfg.scale_rewards)
+        advantages = LazyAdvantages(train_groups, cfg.num_generations, cfg.scale_rewards, batch_std)
         sums: dict[str, float] = {}
         wait_before = timer.totals["reward_wait"]
         update_start = time.perf_counter()
@@ -317,25 +345,10 @@ def run_step(
         timer.totals["update"] += time.perf_counter() - update_start - waited
         metrics.update(update_metrics(sums, cfg.num_iterations))
         state.num_tokens += int(sum(int(b.attention_mask.sum()) for b in batches))
-    metrics.update(rollout_metrics(rollouts.generated, rollouts.train, list(cfg.rewards)))
+    metrics.update(rollout_metrics(rollouts.generated, train_groups, list(cfg.rewards)))
     metrics["learning_rate"] = float(scheduler.get_last_lr()[0])
     metrics["num_tokens"] = float(state.num_tokens)
     for phase in ("generate", "reward_wait", "logprob", "update"):
         metrics[f"timing/{phase}_s"] = timer.totals.get(phase, 0.0)
     metrics["timing/step_s"] = time.perf_counter() - start
     return metrics
-
-
-def update_metrics(sums: dict[str, float], iterations: int) -> dict[str, float]:
-    """Token-weighted means (kl, entropy, clip ratios) and per-update averages (loss, grad)."""
-    tokens = max(1.0, sums.get("tokens", 0.0))
-    first_pass_tokens = tokens / iterations  # entropy is measured on the first pass only
-    out = {"loss": sums.get("loss", 0.0) / iterations}
-    if "grad_norm" in sums:
-        out["grad_norm"] = sums["grad_norm"] / iterations
-    for key in ("kl", "clip_ratio/low_mean", "clip_ratio/high_mean", "clip_ratio/region_mean"):
-        if key in sums:
-            out[key] = sums[key] / tokens
-    if "entropy" in sums:
-        out["entropy"] = sums["entropy"] / first_pass_tokens
-    return out

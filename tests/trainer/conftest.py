@@ -59,6 +59,7 @@ class StandIn:
     times: list[float] = field(default_factory=list)
     delay_s: float = 0.0
     all_null: bool = False  # grade everything as undecided
+    reverse_results: bool = False  # answer in reverse order (the contract matches by index)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def fail_next(self, status: int, times: int = 1, headers: dict[str, str] | None = None):
@@ -72,6 +73,7 @@ class StandIn:
             self.times.clear()
             self.delay_s = 0.0
             self.all_null = False
+            self.reverse_results = False
 
 
 def make_app(state: StandIn) -> FastAPI:
@@ -109,6 +111,8 @@ def make_app(state: StandIn) -> FastAPI:
             }
             for i, item in enumerate(body["items"])
         ]
+        if state.reverse_results:
+            results.reverse()
         return JSONResponse({"results": results, "elapsed_ms": 1.0})
 
     return app

@@ -137,3 +137,20 @@ def test_parse_retry_after_http_date() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == pytest.approx(10)
     assert parse_retry_after("garbage") is None
     assert parse_retry_after("-5") == 0.0
+
+
+async def test_results_are_matched_by_index_not_position(stand_in: StandIn) -> None:
+    stand_in.reverse_results = True
+    async with RewardClient(stand_in.url, {"accuracy": 1.0}, batch_size=4) as rc:
+        results = await rc.score(items(6))
+    assert [r.id for r in results] == [f"i{k}" for k in range(6)]
+    assert [r.reward for r in results] == [1.0 if str(k % 3) in f"x {k}" else 0.0 for k in range(6)]
+
+
+def test_mismatched_indices_raise() -> None:
+    from trainer_client.client import RewardServiceError, match_results
+
+    with pytest.raises(RewardServiceError, match="do not match"):
+        match_results([{"index": 0, "reward": 1.0}, {"index": 0, "reward": 0.0}], 2)
+    with pytest.raises(RewardServiceError, match="sent 2 items, got 1"):
+        match_results([{"index": 0, "reward": 1.0}], 2)

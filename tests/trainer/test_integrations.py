@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 
 import pytest
 
@@ -55,12 +56,48 @@ def test_trl_sync_reward_returns_none_for_undecided(stand_in: StandIn) -> None:
 
 
 def test_trl_async_reward(stand_in: StandIn) -> None:
-    reward = service_reward(stand_in.url, {"accuracy": 1.0}, asynchronous=True)
+    reward = service_reward(stand_in.url, {"accuracy": 1.0}, asynchronous=True, name="svc_async")
+    # TRL (and any caller using the stdlib check) sees a coroutine function, so it awaits it
+    assert inspect.iscoroutinefunction(reward)
+    assert reward.__name__ == "svc_async"
 
     async def run() -> list[float | None]:
-        return await reward(prompts=["p"] * 2, completions=["7", "8"], answer=["7", "7"])
+        try:
+            return await reward(prompts=["p"] * 2, completions=["7", "8"], answer=["7", "7"])
+        finally:
+            await reward.aclose()
 
     assert asyncio.run(run()) == [1.0, 0.0]
+
+
+def test_verl_reward_loop_managers_call_shapes(stand_in: StandIn) -> None:
+    """verl's reward loop: awaits coroutine functions, runs sync ones in an executor, and
+    passes ``strict_box_verify`` (dapo) and router kwargs; the dapo filter reads ``acc``."""
+    kwargs = {
+        "data_source": "math",
+        "ground_truth": "7",
+        "extra_info": {"index": 3},
+        "strict_box_verify": False,
+        "reward_router_address": None,
+        "reward_model_tokenizer": None,
+        "reward_url": stand_in.url,
+        "rewards": {"accuracy": 1.0},
+    }
+
+    async def manager() -> list[dict[str, float]]:
+        loop = asyncio.get_running_loop()
+        assert inspect.iscoroutinefunction(verl.compute_score_async)
+        assert not inspect.iscoroutinefunction(verl.compute_score)
+        first = await verl.compute_score_async(solution_str="so 7", **kwargs)
+        second = await loop.run_in_executor(
+            None, lambda: verl.compute_score(solution_str="so 8", **kwargs)
+        )
+        return [first, second]
+
+    first, second = asyncio.run(manager())
+    assert (first["score"], first["acc"]) == (1.0, 1.0)
+    assert (second["score"], second["acc"]) == (0.0, 0.0)
+    assert first.keys() == second.keys()
 
 
 @pytest.mark.slow
@@ -133,9 +170,11 @@ def test_verl_compute_score_sync_and_batch(stand_in: StandIn, monkeypatch) -> No
     out = verl.compute_score(
         data_source="x", solution_str="<think>7", ground_truth="7", extra_info={}
     )
-    assert out == {"score": 1.5, "reward_null": 0.0, "accuracy": 1.0, "format": 1.0}
+    assert out == {"score": 1.5, "acc": 1.0, "reward_null": 0.0, "accuracy": 1.0, "format": 1.0}
     undecided = verl.compute_score("x", "UNDECIDED", "7", None, rewards={"accuracy": 1.0})
-    assert undecided == {"score": 0.0, "reward_null": 1.0, "accuracy": 0.0}
+    assert undecided == {"score": 0.0, "acc": 0.0, "reward_null": 1.0, "accuracy": 0.0}
+    wrong_but_formatted = verl.compute_score("x", "<think>8", "7", None)
+    assert wrong_but_formatted["score"] == 0.5 and wrong_but_formatted["acc"] == 0.0
     batch = verl.compute_score_batch(["a", "b"], ["7", "8"], ["7", "7"], None)
     assert [b["score"] for b in batch] == [1.0, 0.0]
 

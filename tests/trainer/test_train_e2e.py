@@ -156,3 +156,38 @@ def test_unreachable_service_fails_loudly(tmp_path, tiny_model_dir, stand_in: St
 
     with pytest.raises(RewardServiceUnavailable):
         train(cfg)
+
+
+def test_own_backend_is_closed_and_importance_sampling_runs(
+    tmp_path, tiny_model_dir, stand_in: StandIn, monkeypatch
+) -> None:
+    """train() closes the backend it built, and with a backend that reports sampling log-probs
+    the step computes importance weights whose mismatch is ~0 for the same weights."""
+    import trainer_client.train as train_module
+    from trainer_client.rollout import TransformersBackend
+
+    built: list[TransformersBackend] = []
+    closed: list[bool] = []
+
+    class Recording(TransformersBackend):
+        def close(self) -> None:
+            closed.append(True)
+
+    def make_backend(cfg, model, tokenizer, path, world, process_index=0):
+        built.append(Recording(model, tokenizer, train_module.SamplingSpec(
+            max_completion_length=cfg.max_completion_length, temperature=cfg.temperature
+        ), return_logprobs=True))  # fmt: skip
+        return built[-1]
+
+    monkeypatch.setattr(train_module, "make_backend", make_backend)
+    cfg = toy_config(
+        tmp_path, tiny_model_dir, stand_in.url, max_steps=2, report_to=[], temperature=0.8
+    )
+    result = train(cfg)
+    assert len(built) == 1 and closed == [True]
+    for m in result.history:
+        assert m["sampling/sampling_logp_difference/mean"] < 1e-4
+        assert abs(m["sampling/importance_sampling_ratio/mean"] - 1.0) < 1e-3
+    off = train(cfg.model_copy(update={"vllm_importance_sampling_correction": False,
+                                       "output_dir": str(tmp_path / "off")}))  # fmt: skip
+    assert "sampling/importance_sampling_ratio/mean" not in off.history[-1]

@@ -8,8 +8,8 @@
 
 Dataset columns named in ``columns`` (``answer``, ``tests``...) reach each item, TRL passes
 them as keyword lists. Items the service cannot decide come back as ``None``, which TRL turns
-into NaN and leaves out of its group statistics. ``asynchronous=True`` returns an async callable
-that TRL runs on its own event loop alongside other async reward functions.
+into NaN and leaves out of its group statistics. ``asynchronous=True`` returns a plain ``async def``
+function, which TRL (>= 0.22) runs on its own event loop alongside other async reward functions.
 """
 
 from __future__ import annotations
@@ -126,24 +126,39 @@ class ServiceReward(_ServiceReward):
             self._client = None
 
 
-class AsyncServiceReward(_ServiceReward):
-    """Async reward function; its client binds to the loop TRL runs it on."""
+def _async_reward(config: _ServiceReward) -> Any:
+    """A plain ``async def`` reward function (what ``asyncio.iscoroutinefunction`` recognises).
 
-    _client: RewardClient | None = None
+    TRL decides sync vs async with ``asyncio.iscoroutinefunction(reward_func)``, which is False
+    for an object whose ``__call__`` is async in the Python versions TRL supports; such an
+    object would be called synchronously and its coroutine never awaited. The client is created
+    on first call so it binds to the loop TRL runs the function on.
+    """
+    client: RewardClient | None = None
 
-    async def __call__(
-        self,
+    async def reward_service(
         prompts: Sequence[Any],
         completions: Sequence[Any],
         completion_ids: Sequence[Sequence[int]] | None = None,
         **kwargs: Any,
     ) -> list[float | None]:
-        if self._client is None:
-            self._client = RewardClient(
-                self.url, self.rewards, options=self.options, **self.client_kwargs
+        nonlocal client
+        if client is None:
+            client = RewardClient(
+                config.url, config.rewards, options=config.options, **config.client_kwargs
             )
-        items = self._items(prompts, completions, completion_ids, kwargs)
-        return self._finish(await self._client.score(items), kwargs)
+        items = config._items(prompts, completions, completion_ids, kwargs)
+        return config._finish(await client.score(items), kwargs)
+
+    async def aclose() -> None:
+        nonlocal client
+        if client is not None:
+            await client.aclose()
+            client = None
+
+    reward_service.__name__ = reward_service.__qualname__ = config.__name__
+    reward_service.aclose = aclose  # type: ignore[attr-defined]
+    return reward_service
 
 
 def service_reward(
@@ -156,12 +171,12 @@ def service_reward(
     max_tokens: int | None = None,
     asynchronous: bool = False,
     **client_kwargs: Any,
-) -> ServiceReward | AsyncServiceReward:
+) -> Any:
     """A TRL reward function backed by ``POST /score``.
 
     ``max_tokens`` (TRL's ``max_completion_length``) lets length-aware rewards such as
     ``overlong`` see the budget; ``client_kwargs`` go to ``RewardClient`` (``api_key``,
     ``batch_size``, ``max_in_flight``, ``timeout_s``...).
     """
-    cls = AsyncServiceReward if asynchronous else ServiceReward
-    return cls(url, rewards, options, columns, name, max_tokens, client_kwargs)
+    config = ServiceReward(url, rewards, options, columns, name, max_tokens, client_kwargs)
+    return _async_reward(config) if asynchronous else config

@@ -14,7 +14,11 @@ sample; the async variant coalesces the calls that arrive within a few milliseco
 ``/score`` request. ``compute_score_batch`` suits verl's ``batch`` reward manager.
 
 verl wants a number: a null reward (undecided) becomes 0.0 with ``reward_null`` = 1 in the
-returned dict, so it shows in verl's logs instead of disappearing.
+returned dict, so it shows in verl's logs instead of disappearing. ``acc`` rides along for
+DAPO's group filter. The reward loop (``naive``/``dapo`` managers) awaits
+``compute_score_async`` directly (it checks ``inspect.iscoroutinefunction``) and runs the sync
+variants in an executor; the legacy batch-mode ``naive`` manager cannot await, so use
+``compute_score`` there.
 """
 
 from __future__ import annotations
@@ -93,8 +97,18 @@ def to_item(
 
 
 def to_verl(result: ScoreResult, reward_names: Sequence[str]) -> dict[str, float]:
-    """verl's dict form: ``score`` plus one key per reward, always the same keys."""
-    out = {"score": 0.0 if result.reward is None else result.reward}
+    """verl's dict form: ``score``, ``acc``, ``reward_null`` and one key per reward.
+
+    ``acc`` is what DAPO's dynamic-sampling filter reads by default (``filter_groups.metric:
+    acc``), and verl's reward managers copy every key of the dict into ``reward_extra_info``:
+    it is the unweighted ``accuracy`` score when that reward is asked for, else 1.0 for a
+    positive ``score``. Every call returns the same keys, as verl's batching requires.
+    """
+    score = 0.0 if result.reward is None else result.reward
+    accuracy = result.component_score("accuracy") if "accuracy" in reward_names else None
+    out = {"score": score, "acc": float(accuracy if accuracy is not None else score > 0)}
+    if result.reward is None:
+        out["acc"] = 0.0
     out["reward_null"] = 1.0 if result.reward is None else 0.0
     for name in reward_names:
         score = result.component_score(name)
