@@ -112,7 +112,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
     """
     values = yaml.safe_load(path.read_text()) or {}
     if not isinstance(values, dict):
-        raise ConfigFileError(f"{path}: expected a mapping of settings, got {type(values).__name__}")
+        kind = type(values).__name__
+        raise ConfigFileError(f"{path}: expected a mapping of settings, got {kind}")
     problems = unknown_keys(Settings, values)
     if problems:
         raise ConfigFileError(f"{path}: " + "; ".join(problems))
