@@ -9,7 +9,7 @@ from pathlib import Path
 from reward_server.testing import local_server
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
+SHARED_DATA = ROOT / "bench" / "data"  # shipped with the repository: bench/data/README.md
 
 
 @contextmanager

@@ -3,6 +3,7 @@
     grpo-train --config examples/cpu_tiny.yaml --max_steps 20 --no-overlap
     grpo-train plot runs/cpu-tiny/metrics.jsonl -o reward.png
     grpo-train tiny runs/tiny-model
+    grpo-train prepare-data openai/gsm8k data/gsm8k_train.jsonl --name main
 
 Every config field is also a flag (``--learning_rate`` or ``--learning-rate``); booleans get a
 ``--no-`` form; dict and list values are read as YAML (``--rewards '{accuracy: 1, format: 0.5}'``).
@@ -35,7 +36,8 @@ def _config_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grpo-train",
         description="GRPO against the verifiable-rewards service. "
-        "Other commands: `grpo-train plot METRICS.jsonl`, `grpo-train tiny OUT_DIR`.",
+        "Other commands: `grpo-train plot METRICS.jsonl`, `grpo-train tiny OUT_DIR`, "
+        "`grpo-train prepare-data SOURCE OUT.jsonl`.",
     )
     parser.add_argument("--config", help="YAML file with GRPOConfig fields")
     for name, info in GRPOConfig.model_fields.items():
@@ -99,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _plot(argv[1:])
     if argv and argv[0] == "tiny":
         return _tiny(argv[1:])
+    if argv and argv[0] == "prepare-data":
+        from trainer_client.prepare_data import main as prepare_data
+
+        return prepare_data(argv[1:])
     cfg = parse_config(argv)
     from trainer_client.train import train
 
