@@ -181,11 +181,17 @@ class Walk:
             assert rewards == [2.0, 1.0], f"math example: rewards {rewards}, README shows 2, 1"
 
     def train(self, command: Command) -> None:
-        self.sh(f"{command.text.split('#')[0].strip()} "
-                f"--reward_url http://127.0.0.1:{self.port}")  # fmt: skip
+        """The recipe against the section's server, cut to a few steps: whether it learns is
+        tests/trainer/test_train_e2e.py's job, whether the command runs is this one's."""
+        steps = 6
+        out = self.sh(f"{command.text.split('#')[0].strip()} --max_steps {steps} "
+                      f"--reward_url http://127.0.0.1:{self.port}")  # fmt: skip
         metrics = (self.work / "runs/cpu-tiny/metrics.jsonl").read_text().splitlines()
+        assert len(metrics) == steps, f"{len(metrics)} steps in metrics.jsonl, wanted {steps}"
+        lines = re.findall(rf"^step \d+/{steps} ", out, re.M)
+        assert len(lines) == steps, f"{len(lines)} progress lines without a terminal, not {steps}"
         last = json.loads(metrics[-1])
-        print(f"      {len(metrics)} steps logged, last reward {last.get('reward')}", flush=True)
+        print(f"      {steps} steps, one progress line each, last reward {last.get('reward')}")
 
     def rule(self, command: Command) -> tuple[str, Callable[[], object] | None]:
         """(what happens, the action or None for a skip) for one README command."""
@@ -206,7 +212,7 @@ class Walk:
                 return "skip: code grading needs Docker", None
             return "run, check rewards", lambda: self.curl(command)
         if words[:2] == ["grpo-train", "--config"]:
-            return "run against the section's server", lambda: self.train(command)
+            return "run (6 steps) against the last server", lambda: self.train(command)
         if words[:1] == ["grpo-train"]:
             return "run", lambda: self.sh(text)
         if words[:1] == ["--remote_rm_url"]:
