@@ -13,6 +13,8 @@ def main() -> None:
     try:
         from reward_server.cli import app
     except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] in ("reward_server", "sandbox"):
+            raise  # our own code is broken: no install hint would help
         sys.exit(
             f"reward-server needs the server's dependencies ({exc.name} is missing): "
             "pip install '.[server]' from the checkout"
