@@ -9,13 +9,7 @@ from pathlib import Path
 from reward_server.testing import local_server
 
 ROOT = Path(__file__).resolve().parent.parent
-# The shared data folder sits beside the checkout (../shared); a worktree one level deeper
-# finds it at ../../shared.
-SHARED_DATA = next(
-    (p for p in (ROOT.parent / "shared" / "data", ROOT.parent.parent / "shared" / "data")
-     if p.exists()),
-    ROOT.parent / "shared" / "data",
-)
+SHARED_DATA = ROOT / "bench" / "data"  # shipped with the repository: bench/data/README.md
 
 
 @contextmanager

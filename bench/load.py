@@ -159,10 +159,27 @@ async def run_phase(url: str, name: str, seconds: float, clients: int, batch: in
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
         started = time.monotonic()
         stop_at = started + seconds
+        note(f"{name}: {clients} clients x {batch} items for {seconds:.0f} s")
+        ticker = asyncio.create_task(report_every(phase, started, seconds))
         await asyncio.gather(*(client_loop(http, phase, stop_at, seed * 1000 + c, batch,
                                            code_share) for c in range(clients)))
+        ticker.cancel()
         phase.seconds = time.monotonic() - started
+    note(f"{name}: done, {phase.answered} answered, {phase.refused} refused with 429")
     return phase
+
+
+def note(text: str) -> None:
+    """One progress line on stderr, flushed: visible in a log file while the test runs."""
+    print(f"[load] {text}", file=sys.stderr, flush=True)
+
+
+async def report_every(phase: Phase, started: float, seconds: float, every_s: float = 10.0) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        elapsed = time.monotonic() - started
+        note(f"{phase.name}: {elapsed:.0f}/{seconds:.0f} s, {phase.requests} requests, "
+             f"{phase.answered} items answered, {phase.refused} refused")
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -211,7 +228,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "VR_GRADER_WORKERS": str(args.grader_workers),
     }
     code_share = 0.0 if args.no_code else args.code_share
+    note("starting the server (math workers, sandbox pool)")
     server = start_local_server(env, timeout_s=180, cwd=ROOT)
+    note(f"server ready at {server.url}")
     out: dict[str, Any] = {"settings": {**env, "clients": args.clients, "batch": args.batch,
                                         "overload_clients": args.overload_clients,
                                         "overload_batch": args.overload_batch,
@@ -228,6 +247,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         out["phases"] = [steady.summary(), overload.summary()]
         out["ready_after"] = httpx.get(f"{server.url}/readyz", timeout=10).status_code
     finally:
+        note("stopping the server, counting what it leaves behind")
         tree = psutil.Process(server.process.pid).children(recursive=True)
         server.stop(timeout_s=60)
         time.sleep(1.0)

@@ -27,7 +27,8 @@ RUN if [ -n "$EXTRA_CA_CERTS" ]; then \
 # Dependencies first (their own layer: code changes do not reinstall them).
 RUN python3 -m venv /opt/venv
 COPY pyproject.toml /src/pyproject.toml
-RUN python3 -c "import tomllib; deps = tomllib.load(open('/src/pyproject.toml', 'rb'))['project']['dependencies']; open('/tmp/requirements.txt', 'w').write('\n'.join(deps))" \
+# The bare dependencies (the client) plus the `server` extra.
+RUN python3 -c "import tomllib; p = tomllib.load(open('/src/pyproject.toml', 'rb'))['project']; deps = p['dependencies'] + p['optional-dependencies']['server']; open('/tmp/requirements.txt', 'w').write('\n'.join(deps))" \
  && pip install -r /tmp/requirements.txt \
  && rm /tmp/requirements.txt
 

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -67,7 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await graders.close()
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the fastapi-offline package, not from a
+    # CDN, so they work on an air-gapped cluster.
+    app = FastAPIOffline(
         title="verifiable-rewards",
         version=__version__,
         summary="Rule-based rewards for RL: math, code, format, language.",

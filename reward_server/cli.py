@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from reward_server.settings import CONFIG_ENV, load_settings
+from reward_server.settings import CONFIG_ENV, ConfigFileError, load_settings
 
 app = typer.Typer(
     help="verifiable-rewards: a rule-based reward service for RL.", no_args_is_help=True
@@ -35,7 +35,10 @@ def serve(
         "grader_workers": grader_workers,
         "sandbox_enabled": False if no_sandbox else None,
     }
-    settings = load_settings(config, **overrides)
+    try:
+        settings = load_settings(config, **overrides)
+    except ConfigFileError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--config") from None
     # Worker processes rebuild their settings from the environment: hand everything over.
     if config is not None:
         os.environ[CONFIG_ENV] = str(config.resolve())

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sandbox import SandboxSettings
@@ -81,11 +82,54 @@ class Settings(BaseSettings):
         return value
 
 
+class ConfigFileError(ValueError):
+    """A settings file that is not a mapping, or names a setting that does not exist."""
+
+
+def unknown_keys(model: type[BaseModel], values: dict[str, Any], prefix: str = "") -> list[str]:
+    """One message per key of ``values`` (nested mappings included) that ``model`` has no
+    field for, naming the nearest known field when one is close (``difflib``, ratio >= 0.6)."""
+    problems: list[str] = []
+    fields = model.model_fields
+    for key, value in values.items():
+        field = fields.get(str(key))
+        if field is None:
+            near = difflib.get_close_matches(str(key), list(fields), n=1)
+            hint = f" (did you mean `{prefix}{near[0]}`?)" if near else ""
+            problems.append(f"unknown setting `{prefix}{key}`{hint}")
+            continue
+        kind = field.annotation
+        if isinstance(value, dict) and isinstance(kind, type) and issubclass(kind, BaseModel):
+            problems += unknown_keys(kind, value, f"{prefix}{key}.")
+    return problems
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The settings in a YAML/JSON file; unknown keys are an error, so a typo never passes.
+
+    Raises:
+        ConfigFileError: the file is not a mapping, or names settings that do not exist.
+    """
+    values = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(values, dict):
+        kind = type(values).__name__
+        raise ConfigFileError(f"{path}: expected a mapping of settings, got {kind}")
+    problems = unknown_keys(Settings, values)
+    if problems:
+        raise ConfigFileError(f"{path}: " + "; ".join(problems))
+    return values
+
+
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Config file values, overridden by env vars, overridden by explicit arguments."""
+    """Config file values, overridden by env vars, overridden by explicit arguments.
+
+    Raises:
+        ConfigFileError: the file names a setting that does not exist.
+        pydantic.ValidationError: a value is out of range or of the wrong type.
+    """
     file_values: dict[str, Any] = {}
     if config_file is not None:
-        file_values = yaml.safe_load(config_file.read_text()) or {}
+        file_values = read_config_file(config_file)
     env_values = Settings().model_dump(exclude_unset=True)
     return Settings(
         **{**file_values, **env_values, **{k: v for k, v in overrides.items() if v is not None}}

@@ -25,15 +25,7 @@ from math_corpus_rows import GENERAL, PUBLIC_REPORTS
 # fmt: off
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "data" / "math_corpus.jsonl"
-# The shared data folder sits next to the checkout (or next to the folder of worktrees).
-MATH500 = next(
-    (
-        base / "shared" / "data" / "math500_test.jsonl"
-        for base in (ROOT.parent, ROOT.parent.parent)
-        if (base / "shared" / "data" / "math500_test.jsonl").exists()
-    ),
-    ROOT.parent / "shared" / "data" / "math500_test.jsonl",
-)
+MATH500 = ROOT / "bench" / "data" / "math500_test.jsonl"  # shipped: bench/data/README.md
 
 NEVER_REWARD = ("tiny_huge", "units", "hedge", "no_answer", "echo", "choice_in_formula")
 

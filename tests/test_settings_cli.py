@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reward_server.settings import load_settings
+from reward_server.settings import ConfigFileError, load_settings
 
 
 def test_file_then_env_then_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -50,3 +50,42 @@ def test_rewards_command_lists_the_catalogue() -> None:
         "reasoning_steps",
     ):
         assert name in out
+
+
+def test_unknown_key_in_config_file_names_it_and_the_nearest(tmp_path: Path) -> None:
+    config = tmp_path / "server.yaml"
+    config.write_text("max_itmes: 5\nsandbox:\n  pool_sise: 2\n  limits: {time_ss: 1}\n")
+    with pytest.raises(ConfigFileError) as caught:
+        load_settings(config)
+    message = str(caught.value)
+    assert "unknown setting `max_itmes` (did you mean `max_items`?)" in message
+    assert "`sandbox.pool_sise` (did you mean `sandbox.pool_size`?)" in message
+    assert "`sandbox.limits.time_ss` (did you mean `sandbox.limits.time_s`?)" in message
+
+
+def test_unknown_key_far_from_every_setting_is_still_rejected(tmp_path: Path) -> None:
+    config = tmp_path / "server.yaml"
+    config.write_text("zzzzzz: 1\n")
+    with pytest.raises(ConfigFileError, match=r"unknown setting `zzzzzz`$"):
+        load_settings(config)
+
+
+def test_config_file_must_be_a_mapping(tmp_path: Path) -> None:
+    config = tmp_path / "server.yaml"
+    config.write_text("- port\n")
+    with pytest.raises(ConfigFileError, match="expected a mapping"):
+        load_settings(config)
+
+
+def test_serve_refuses_a_typo_before_starting(tmp_path: Path) -> None:
+    config = tmp_path / "server.yaml"
+    config.write_text("max_itmes: 5\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "reward_server.cli", "serve", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "max_itmes" in done.stderr and "max_items" in done.stderr
+    assert "Traceback" not in done.stderr

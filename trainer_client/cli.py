@@ -6,6 +6,7 @@
     grpo-train evaluate --config run.yaml --data heldout.jsonl --model runs/sft
     grpo-train plot runs/cpu-tiny/metrics.jsonl -o reward.png
     grpo-train tiny runs/tiny-model
+    grpo-train prepare-data openai/gsm8k data/gsm8k_train.jsonl --name main
 
 Errors a user can fix (an unreachable service, a bad config value, a missing file) end the
 command with one line on stderr and exit status 2, not a traceback.
@@ -41,7 +42,8 @@ def _config_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grpo-train",
         description="GRPO against the verifiable-rewards service. Other commands: "
-        "sft, rejection-sample, evaluate, plot, tiny (`grpo-train COMMAND --help`).",
+        "sft, rejection-sample, evaluate, prepare-data, plot, tiny "
+        "(`grpo-train COMMAND --help`).",
     )
     parser.add_argument("--config", help="YAML file with GRPOConfig fields")
     for name, info in GRPOConfig.model_fields.items():
@@ -99,6 +101,12 @@ def _tiny(argv: Sequence[str]) -> int:
     return 0
 
 
+def _prepare_data(argv: Sequence[str]) -> int:
+    from trainer_client.prepare_data import main as prepare_data
+
+    return prepare_data(argv)
+
+
 def _train(argv: Sequence[str]) -> int:
     cfg = parse_config(argv)
     from trainer_client.train import train
@@ -123,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sft": commands.sft_main,
         "evaluate": commands.evaluate_main,
         "rejection-sample": commands.rejection_main,
+        "prepare-data": _prepare_data,
     }
     run = subcommands.get(argv[0]) if argv else None
     try:

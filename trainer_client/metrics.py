@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -105,11 +106,17 @@ def plot_metrics(metrics_path: str | Path, out_png: str | Path | None = None) ->
 
 
 class Progress:
-    """A rich progress bar showing live reward, KL and step time; silent when disabled."""
+    """A rich progress bar showing live reward, KL and step time; silent when disabled.
+
+    When stderr is not a terminal (a log file, a batch job), a bar would show nothing until
+    the end: one plain line per step goes to stderr instead.
+    """
 
     def __init__(self, total: int, start: int = 0, enabled: bool = True) -> None:
         self._bar = None
-        if not enabled:
+        self._lines = enabled and not sys.stderr.isatty()
+        self._total, self._step = total, start
+        if not enabled or self._lines:
             return
         from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
         from rich.progress import Progress as RichProgress
@@ -125,6 +132,11 @@ class Progress:
         self._bar.start()
 
     def update(self, metrics: Mapping[str, float]) -> None:
+        self._step += 1
+        if self._lines:
+            f = _fields(metrics)
+            line = f"step {self._step}/{self._total}  reward {f['reward']}  kl {f['kl']}  {f['dt']}"
+            print(line, file=sys.stderr, flush=True)
         if self._bar is not None:
             self._bar.update(self._task, advance=1, **_fields(metrics))
 

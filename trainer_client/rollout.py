@@ -225,7 +225,7 @@ class VLLMBackend:
             import vllm  # noqa: F401  (heavy, GPU-only: imported here, never at module level)
         except ImportError as exc:
             raise ImportError(
-                "use_vllm needs vLLM: pip install 'verifiable-rewards[vllm]' on a CUDA machine"
+                "use_vllm needs vLLM: pip install -e '.[vllm]' from the checkout, on a CUDA machine"
             ) from exc
         from vllm import LLM
 

@@ -79,7 +79,8 @@ def build_tiny_model(
 ) -> Path:
     """Tokenizer + randomly initialised Qwen2 model, both saved under ``out_dir``.
 
-    About 60k parameters with the defaults: a forward/backward pass takes milliseconds on CPU.
+    About 107k parameters with the defaults (embeddings tied): a forward/backward pass takes
+    milliseconds on CPU.
     """
     from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
 

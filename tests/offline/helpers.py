@@ -13,13 +13,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def shared_data(name: str) -> Path:
-    """A file of the shared data folder beside the checkout (``../shared/data``; a worktree
-    one level deeper finds it at ``../../shared/data``)."""
-    for base in (ROOT.parent, ROOT.parent.parent):
-        path = base / "shared" / "data" / name
-        if path.exists():
-            return path
-    raise FileNotFoundError(f"{name} not found in ../shared/data or ../../shared/data")
+    """A file of the data shipped with the repository (``bench/data``, see its README)."""
+    path = ROOT / "bench" / "data" / name
+    if not path.exists():
+        raise FileNotFoundError(f"{name} not found in bench/data")
+    return path
 
 
 def cli(
