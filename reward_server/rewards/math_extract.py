@@ -25,7 +25,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from reward_server.rewards.math_text import cut_leakage, drop_currency, normalize_answer
+from reward_server.rewards.math_text import (
+    cut_leakage,
+    drop_currency,
+    drop_hidden,
+    normalize_answer,
+    unicode_to_latex,
+)
 
 Source = Literal[
     "boxed", "answer_tag", "phrase", "bold", "statement", "whole", "inline_math", "none"
@@ -89,6 +95,10 @@ _EXPLICIT_LETTER = re.compile(
     r"(?i:answer|option|choice)\s*(?i:is)?\s*[:*\s]*(?:\\boxed\{)?\s*(?:\\text\{)?\s*\(?([A-E])\)?"
     r"(?![A-Za-z])"
 )
+_VALUE_THEN_WORDS = re.compile(r"^(\S+)\s+[A-Za-z]+(?:\s+[A-Za-z]+){0,3}\.?$")
+_EQUATION_LINE = re.compile(r"^[^=]{1,80}?(?<![<>!\\])=\s*([^=]{1,80})$")
+_PARENTHETICAL = re.compile(r"\s*\([^()]*\)")
+_WORD_VALUE = re.compile(r"^[A-Za-z][A-Za-z'-]*(?:\s+[A-Za-z][A-Za-z'-]*){0,2}$")
 _NOT_UNITS = frozenset({"and", "or", "so", "the", "which", "since", "because", "as", "for"})
 _UNIT_TAIL = re.compile(r"^\s*([A-Za-z]{1,12}(?:\^?\{?[23]\}?)?)\s*[.,;]?\s*$")
 
@@ -244,7 +254,7 @@ def _distinct(values: list[str]) -> list[str]:
 def prepare(answer_part: str) -> str:
     """The answer part as graded: leaked turns cut, money signs removed, Minerva's sign-off
     ("I hope it is correct.") dropped so it is not read as the last sentence."""
-    return _MINERVA_SIGN_OFF.sub(".", drop_currency(cut_leakage(answer_part)))
+    return _MINERVA_SIGN_OFF.sub(".", drop_currency(drop_hidden(cut_leakage(answer_part))))
 
 
 def _from_statement(span: str, source: Source, prose_number: bool = False) -> Extracted | None:
@@ -336,12 +346,35 @@ def _from_plain_text(text: str) -> Extracted:
                 return found
             if found.text and (counted := _COUNTED.match(found.text)):  # "there are 12 ways"
                 return Extracted(_counted_value(counted), "statement")
+            if found.text and (valued := _VALUE_THEN_WORDS.match(found.text)):
+                if _is_value(valued.group(1)) and any(c.isdigit() for c in valued.group(1)):
+                    return Extracted(valued.group(1), "statement")  # "20000/π square meters"
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    if lines and "$" not in lines[-1] and (equation := _EQUATION_LINE.match(lines[-1].strip())):
+        value = _clean(unicode_to_latex(equation.group(1)))
+        if value and _is_value(value):  # "arcsin(−1/2) = −π/6"
+            return Extracted(normalize_answer(value), "statement")
     formulas = _INLINE_MATH.findall(_drop_negations(text))
     if formulas:
         return Extracted(
             normalize_answer(_clean(next(g for g in formulas[-1] if g))), "inline_math"
         )
     return Extracted(None, "none")
+
+
+def word_answer(answer_text: str) -> str | None:
+    """The word a plain-text last sentence answers with, for questions whose answer is a word
+    or a name: the value after its last copula ("The composition is even (it is not odd)."
+    -> ``even``), else its subject ("Evelyn has the greatest average speed." -> ``Evelyn``).
+    Asides in parentheses and negated words ("not odd") are dropped first."""
+    sentences = [s for s in _SENTENCE_END.split(answer_text.strip()) if s.strip()]
+    if not sentences:
+        return None
+    last = _drop_negations(_PARENTHETICAL.sub("", sentences[-1])).strip().rstrip(".!")
+    copulas = list(_COPULA.finditer(last))
+    value = last[copulas[-1].end() :].strip() if copulas else last.split(maxsplit=1)[0]
+    value = _clean(value)
+    return value if _WORD_VALUE.match(value) else None
 
 
 def choice_letter(text: str) -> str | None:
@@ -388,4 +421,5 @@ __all__ = [
     "last_boxed",
     "prepare",
     "statement_value",
+    "word_answer",
 ]
