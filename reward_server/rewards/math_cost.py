@@ -55,9 +55,36 @@ def _exponents(text: str) -> list[str]:
     return out
 
 
+def _largest(text: str) -> int:
+    return max((int(n) for n in _NUMBER.findall(text) if len(n) < 40), default=1)
+
+
+def _power_of_power(text: str) -> bool:
+    """``(2^{999999})^{999999}``: a power raised again, the exponents multiplying past
+    ``MAX_EXPONENT``."""
+    for match in _POWER_EXPONENT.finditer(text):
+        before = match.start() - 1
+        while before >= 0 and text[before].isspace():
+            before -= 1
+        if before < 0 or text[before] not in ")}":
+            continue
+        base = _group_before(text, before)
+        if "^" not in base:
+            continue
+        token = match.group(1)
+        outer = _braced(text, match.start(1)) if token == "{" else token
+        inner = max((_largest(e) for e in _exponents(base)), default=1)
+        if inner * _largest(outer) > MAX_EXPONENT:
+            return True
+    return False
+
+
 def _huge_power(text: str) -> bool:
-    """A literal exponent above ``MAX_EXPONENT``, or an exponent that holds a power whose own
-    exponent is a number above ``MAX_INNER_EXPONENT`` or is itself a power (a tower)."""
+    """A literal exponent above ``MAX_EXPONENT``, an exponent that holds a power whose own
+    exponent is a number above ``MAX_INNER_EXPONENT`` or is itself a power (a tower), or a
+    power of a power whose exponents multiply past ``MAX_EXPONENT``."""
+    if _power_of_power(text):
+        return True
     for exponent in _exponents(text):
         if any(int(n) > MAX_EXPONENT for n in _NUMBER.findall(exponent) if len(n) < 40):
             return True
