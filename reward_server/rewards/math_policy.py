@@ -72,7 +72,10 @@ _SINGLE_BRACED = re.compile(r"([\^_])\{(\w)\}")
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 _OPTION = re.compile(r"\(([A-E])\)|(?:^|\n)\s*\\?\(?([A-E])[.)]\s")
 # An operation still to be done: what a final answer in the requested form has no more of.
-_OPERATION = re.compile(r"[-+*/^]|\\(?:[dt]?frac|cdot|times|div|sqrt|binom|sum|prod)")
+_OPERATION = re.compile(
+    r"[-+*/^!]|\\(?:[dt]?frac|cdot|times|div|sqrt|[dt]?binom|choose|sum|prod|int|lim|log|ln|"
+    r"sin|cos|tan|cot|sec|csc|arcsin|arccos|arctan)(?![a-z])"
+)
 _ARITHMETIC = re.compile(r"[-+]?\d+(?:\.\d+)?(?:(?:[-+*]|\\times|\\cdot|\\div)[-+]?\d+(?:\.\d+)?)+")
 _BIG_OPERATOR = re.compile(r"\\(?:sum|prod|int|lim)(?![a-z])")
 _NEGATED = re.compile(r"\\neq?(?![a-z])|\\not|≠")
