@@ -1,17 +1,21 @@
 """``accuracy`` for math: is the final answer equivalent to any reference?
 
 score = 1 if the extracted final answer is equivalent to one of the references, else 0;
-null when it cannot be decided (no parseable reference, deadline hit, worker crashed).
-Only the text after ``</think>`` is searched when a think block exists, and a think block
-that never closes scores 0: the model never answered.
+null only when the infrastructure or the dataset cannot decide (no parseable reference, a
+reference too costly to parse, a worker crashed). An answer too costly to read, or whose
+parse or comparison runs past the deadline, scores 0 (``answer_too_costly``): nothing a
+completion writes can force a null. Only the text after the last ``</think>`` is searched
+when a think block exists, and a think block that never closes scores 0: the model never
+answered.
 
 The pipeline, cheapest first:
 
 1. extraction (``math_extract``, ``math_text``): pure string work in the server;
    nothing found scores 0 (``no_answer``), never a number picked from elsewhere unless
    ``last_number_fallback`` is set;
-2. policy (``math_policy``): several values for a one-value question, conflicting units,
-   an echo of the prompt's expression score 0; percent references compare as numbers;
+2. policy (``math_policy``, ``math_cost``): several values for a one-value question,
+   conflicting units, an echo of the prompt, a negation, a false equation and an answer too
+   costly to parse score 0; percent references compare as numbers;
 3. fast path (``math_fast``, ``math_numeric``): plain numbers, verbatim answers and
    answers clearly wrong by shape or value are decided in the server without sympy;
 4. everything else runs math-verify in killable worker processes (``math_check`` via
