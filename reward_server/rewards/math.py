@@ -74,7 +74,10 @@ def references_of(item: Item) -> tuple[str, ...]:
 
 
 def _is_decided(verdict: dict[str, Any]) -> bool:
-    return verdict["correct"] is not None
+    """Kept in the cache: a verdict that does not depend on the machine's load. A deadline
+    hit scores 0 but is not kept (on a loaded machine a fair answer may run out of time);
+    identical answers graded at the same time still share one computation."""
+    return verdict["correct"] is not None and verdict["reason"] != "answer_too_costly"
 
 
 class MathGrader:
