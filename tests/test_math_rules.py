@@ -325,6 +325,9 @@ def test_plain_text_final_lines(answer: str, value: str) -> None:
         ("The composition is even (it is not odd).", "even"),
         ("It is even, not odd.", "even"),
         ("The answer is not clear.", None),
+        ("Alice is the fastest.", "Alice"),
+        ("Alice is not the fastest.", "fastest"),
+        ("The answer is the fastest.", None),
     ],
 )
 def test_word_answers(answer: str, word: str | None) -> None:

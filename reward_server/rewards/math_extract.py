@@ -99,6 +99,8 @@ _VALUE_THEN_WORDS = re.compile(r"^(\S+)\s+[A-Za-z]+(?:\s+[A-Za-z]+){0,3}\.?$")
 _EQUATION_LINE = re.compile(r"^[^=]{1,80}?(?<![<>!\\])=\s*([^=]{1,80})$")
 _PARENTHETICAL = re.compile(r"\s*\([^()]*\)")
 _WORD_VALUE = re.compile(r"^[A-Za-z][A-Za-z'-]*(?:\s+[A-Za-z][A-Za-z'-]*){0,2}$")
+_DESCRIPTION = re.compile(r"(?:the|a|an)\s", re.IGNORECASE)
+_NOT_ANSWERS = frozenset({"The", "This", "That", "It", "So", "Therefore", "Thus", "Hence", "A"})
 _NOT_UNITS = frozenset({"and", "or", "so", "the", "which", "since", "because", "as", "for"})
 _UNIT_TAIL = re.compile(r"^\s*([A-Za-z]{1,12}(?:\^?\{?[23]\}?)?)\s*[.,;]?\s*$")
 
@@ -372,9 +374,12 @@ def word_answer(answer_text: str) -> str | None:
         return None
     last = _drop_negations(_PARENTHETICAL.sub("", sentences[-1])).strip().rstrip(".!")
     copulas = list(_COPULA.finditer(last))
-    value = last[copulas[-1].end() :].strip() if copulas else last.split(maxsplit=1)[0]
+    subject = last.split(maxsplit=1)[0] if last else ""
+    value = last[copulas[-1].end() :].strip() if copulas else subject
+    if copulas and _DESCRIPTION.match(value) and subject[:1].isupper():
+        value = subject  # "Alice is the fastest": the name, not the description
     value = _clean(value)
-    return value if _WORD_VALUE.match(value) else None
+    return value if _WORD_VALUE.match(value) and value not in _NOT_ANSWERS else None
 
 
 def choice_letter(text: str) -> str | None:
