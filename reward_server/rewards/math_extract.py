@@ -25,7 +25,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from reward_server.rewards.math_choice import choice_letter, choice_letter_in
 from reward_server.rewards.math_text import (
+    MATH_SPAN,
     cut_leakage,
     drop_currency,
     drop_hidden,
@@ -72,7 +74,6 @@ _CLAUSE = re.compile(
     r"using|by|from|with|at)\b",
     re.IGNORECASE,
 )
-_MATH_SPAN = re.compile(r"\$\$[^$]*\$\$|\$[^$\n]*\$|\\\(.*?\\\)|\\\[.*?\\\]", re.DOTALL)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 _OR = re.compile(r"\s(?:or|\\text\{\s*or\s*\}|\\lor)\s", re.IGNORECASE)
 # Two spellings of one value: "$\\frac{5}{2}$, i.e. $2.5$"; each must be right.
@@ -89,12 +90,6 @@ _TEXT_CONTENT = re.compile(r"\\(?:text|mbox|textbf|mathrm)\s*\{([^{}]*)\}")
 _PROSE = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
 _TEXT_COMMAND = re.compile(r"\\[a-zA-Z]+")
 _WORDS = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}")
-_LETTER = re.compile(r"^\s*(?:\\text\{)?\s*\(?\s*([A-Ea-e])\s*\)?\s*\}?\s*[.:)]?\s*$")
-_LETTER_IN_TEXT = re.compile(r"(?:^|[\s(\[{*])\(?([A-E])\)?(?=[\s).:,*}\]]|$)")
-_EXPLICIT_LETTER = re.compile(
-    r"(?i:answer|option|choice)\s*(?i:is)?\s*[:*\s]*(?:\\boxed\{)?\s*(?:\\text\{)?\s*\(?([A-E])\)?"
-    r"(?![A-Za-z])"
-)
 _VALUE_THEN_WORDS = re.compile(r"^(\S+)\s+[A-Za-z]+(?:\s+[A-Za-z]+){0,3}\.?$")
 _EQUATION_LINE = re.compile(r"^[^=]{1,80}?(?<![<>!\\])=\s*([^=]{1,80})$")
 _PARENTHETICAL = re.compile(r"\s*\([^()]*\)")
@@ -174,7 +169,7 @@ def _drop_negations(text: str) -> str:
 
 
 def _outside_math(text: str) -> str:
-    return _MATH_SPAN.sub(lambda m: " " * len(m.group(0)), text)
+    return MATH_SPAN.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def statement_value(span: str, prose_number: bool = False) -> list[str]:
@@ -337,7 +332,7 @@ def _from_plain_text(text: str) -> Extracted:
             if not _WORDS.search(stripped[counted.end(2 if counted.group(2) else 1) :]):
                 return Extracted(_counted_value(counted), "whole")
     if stripped and len(stripped) <= 80 and not _WORDS.search(_outside_math(stripped)):
-        value = _clean(_MATH_SPAN.sub(lambda m: _clean(m.group(0)), stripped))
+        value = _clean(MATH_SPAN.sub(lambda m: _clean(m.group(0)), stripped))
         if value and "$" not in value and not _SPACED_NUMBERS.search(value):
             return Extracted(normalize_answer(value), "whole")
     sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
@@ -380,35 +375,6 @@ def word_answer(answer_text: str) -> str | None:
         value = subject  # "Alice is the fastest": the name, not the description
     value = _clean(value)
     return value if _WORD_VALUE.match(value) and value not in _NOT_ANSWERS else None
-
-
-def choice_letter(text: str) -> str | None:
-    """The option letter of a multiple-choice answer (``C``, ``(C)``, ``\\text{(C)}``)."""
-    match = _LETTER.match(text)
-    return match.group(1).upper() if match else None
-
-
-def choice_letter_in(text: str) -> str | None:
-    """The option letter a free-text answer commits to ("The answer is (C)."); None if none.
-
-    An explicit "Answer: (D)" wins over letters elsewhere; letters inside formulas
-    (``\\Delta E``) never count; two different letters in the final statement are a hedge.
-    """
-    direct = choice_letter(text)
-    if direct:
-        return direct
-    plain = _MATH_SPAN.sub(" ", text)
-    explicit = list(_EXPLICIT_LETTER.finditer(plain))
-    if explicit:
-        statement = plain[explicit[-1].start() :].split("\n")[0]
-        letters = set(_LETTER_IN_TEXT.findall(statement)) | {explicit[-1].group(1)}
-        return explicit[-1].group(1) if len(letters) == 1 else None
-    lines = [line for line in plain.splitlines() if line.strip()]
-    letters = set(_LETTER_IN_TEXT.findall(lines[-1])) if lines else set()
-    if len(letters) > 1:  # "A B C D E": every option at once
-        return None
-    matches = _LETTER_IN_TEXT.findall(plain)
-    return matches[-1] if matches else None
 
 
 def cache_key_text(text: str) -> str:

@@ -51,6 +51,8 @@ _LEADING_ZEROS = re.compile(r"(?<![\w.\\{,])0+(?=[1-9]\d*(?![\d.]))")
 _VECTOR = re.compile(r"\\begin\{([pbv]?matrix|smallmatrix)\}(.*?)\\end\{\1\}", re.DOTALL)
 _CURRENCY_WORD = re.compile(r"(?<!\\)\b[A-Za-z]{3,}\b")
 _TEXT_MACRO = re.compile(r"\\(?:text|mbox|mathrm|textbf)\s*\{[^{}]*\}")
+# A formula in its delimiters: $$..$$, $..$ (one line), \(..\), \[..\].
+MATH_SPAN = re.compile(r"\$\$[^$]*\$\$|\$[^$\n]*\$|\\\(.*?\\\)|\\\[.*?\\\]", re.DOTALL)
 # 4\frac{2}{3}: a whole number written against a proper fraction is a mixed number.
 _MIXED = re.compile(r"(?<![\w.^_{}\\])(\d{1,9})\s*\\[dt]?frac\{(\d{1,9})\}\{(\d{1,9})\}")
 # Text a reader never sees: HTML comments, and code blocks (a box in a code comment is not
