@@ -3,8 +3,9 @@
 Pure string work, cheap enough for the event loop: nothing here touches sympy. The order
 follows how people grade such output:
 
-1. text after an end-of-turn token is dropped (a leaked next turn is not the answer), and
-   dollar signs that mean money stop acting as math delimiters;
+1. text after an end-of-turn token is dropped (a leaked next turn is not the answer), so are
+   HTML comments and fenced code blocks, and dollar signs that mean money stop acting as
+   math delimiters;
 2. a "final answer is ..." / ``Answer: ...`` statement written after the last ``\\boxed{}``
    wins (Minerva's ``Final Answer: The final answer is $X$. I hope it is correct.``);
 3. otherwise every ``\\boxed{}``: one distinct value is the answer; several distinct values
@@ -249,8 +250,9 @@ def _distinct(values: list[str]) -> list[str]:
 
 
 def prepare(answer_part: str) -> str:
-    """The answer part as graded: leaked turns cut, money signs removed, Minerva's sign-off
-    ("I hope it is correct.") dropped so it is not read as the last sentence."""
+    """The answer part as graded: leaked turns cut, HTML comments and fenced code blocks
+    dropped (a box hidden there is not a stated answer), money signs removed, Minerva's
+    sign-off ("I hope it is correct.") dropped so it is not read as the last sentence."""
     return _MINERVA_SIGN_OFF.sub(".", drop_currency(drop_hidden(cut_leakage(answer_part))))
 
 
