@@ -27,23 +27,49 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, markdown_table  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "math_corpus.jsonl"
-NEVER_REWARD = ("tiny_huge", "units", "hedge", "no_answer", "echo", "choice_in_formula")
+NEVER_REWARD = (
+    "tiny_huge", "units", "hedge", "no_answer", "echo", "choice_in_formula", "costly",
+    "false_equation", "hidden",
+)  # fmt: skip
 
 
 def load_corpus(path: Path = CORPUS) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
 
 
-def grade_math_verify(rows: list[dict[str, Any]]) -> list[float]:
-    """math-verify with defaults, as its README shows: gold first, then the prediction."""
+def _math_verify_one(reference: str, completion: str) -> float:
     from math_verify import parse, verify
 
-    rewards = []
-    for row in rows:
-        try:
-            rewards.append(float(verify(parse(row["reference"]), parse(row["completion"]))))
-        except Exception:
-            rewards.append(0.0)
+    try:
+        return float(verify(parse(reference), parse(completion)))
+    except Exception:
+        return 0.0
+
+
+def grade_math_verify(rows: list[dict[str, Any]], kill_after_s: float = 20.0) -> list[float]:
+    """math-verify with defaults, as its README shows: gold first, then the prediction.
+
+    Each row runs in a killable process: some answers (power towers) hang math-verify in C
+    code its own timeout cannot interrupt; a row killed after ``kill_after_s`` counts as 0.
+    """
+    import multiprocessing
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    from pebble import ProcessPool
+
+    with ProcessPool(max_workers=2, context=multiprocessing.get_context("fork")) as pool:
+        futures = [
+            pool.schedule(
+                _math_verify_one, args=(r["reference"], r["completion"]), timeout=kill_after_s
+            )
+            for r in rows
+        ]
+        rewards = []
+        for future in futures:
+            try:
+                rewards.append(future.result())
+            except (FutureTimeout, Exception):
+                rewards.append(0.0)
     return rewards
 
 

@@ -19,7 +19,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from math_corpus_rows import GENERAL, PUBLIC_REPORTS
+from math_corpus_rows import ADVERSARIAL, GENERAL, PUBLIC_REPORTS
 
 # Tables of cases read better one case per line.
 # fmt: off
@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "data" / "math_corpus.jsonl"
 MATH500 = ROOT / "bench" / "data" / "math500_test.jsonl"  # shipped: bench/data/README.md
 
-NEVER_REWARD = ("tiny_huge", "units", "hedge", "no_answer", "echo", "choice_in_formula")
+NEVER_REWARD = ("tiny_huge", "units", "hedge", "no_answer", "echo", "choice_in_formula",
+                "costly", "false_equation", "hidden")
 
 Row = dict[str, Any]
 ROWS: list[Row] = []
@@ -332,6 +333,14 @@ def public_reports() -> None:
         add("public_reports", completion, reference, label, reason, origin=origin)
 
 
+def adversarial() -> None:
+    for i, (kind, answer, ref, label, reason, prompt, *origin) in enumerate(ADVERSARIAL):
+        completion = answer if answer.startswith("<think>") else think(i) + answer
+        extra = {"prompt": prompt} if prompt else {}
+        add(kind, completion, ref, label, reason, origin=origin[0] if origin else "written",
+            **extra)
+
+
 def general() -> None:
     for i, (answer, ref, label, reason) in enumerate(GENERAL):
         add("general", think(i) + answer, ref, label, reason)
@@ -409,7 +418,7 @@ def main() -> None:
     for build in (multi_box, minerva, name_first, leakage, markdown_currency, text_in_box,
                   negation, unicode, number_spelling, tuple_vector, inequality_interval, percent,
                   positive_symbol, tiny_huge, units, hedge, no_answer, echo, choice_in_formula,
-                  public_reports, general):
+                  public_reports, general, adversarial):
         build()
     math500()
     OUT.parent.mkdir(parents=True, exist_ok=True)

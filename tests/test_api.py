@@ -88,15 +88,19 @@ def test_missing_reference_and_on_error(http: httpx.Client) -> None:
     assert zero[0]["reward"] == 1.0 and zero[0]["error"]["type"] == "missing_reference"
 
 
-def test_sympy_bomb_is_a_typed_timeout(http: httpx.Client) -> None:
+def test_costly_answers_score_zero_not_null(http: httpx.Client) -> None:
+    """A sympy bomb (decided before sympy) and a comparison that runs past the deadline
+    (decided by the deadline) are wrong answers: 0 with a reason, never a null."""
     items = [
         {"completion": "\\boxed{9^{9^{9^{9}}}}", "answer": "1"},
+        {"completion": "\\boxed{(x+y+z+1)^{20}}", "answer": "(x+y+z+2)^{20}"},
         {"completion": RIGHT, "answer": "4"},
     ]
     results = score(http, items, options={"timeout_s": 1})
-    assert results[0]["reward"] is None
-    assert results[0]["error"]["type"] == "timeout"
-    assert results[1]["reward"] == 1.0
+    for result in results[:2]:
+        assert result["reward"] == 0.0 and result["error"] is None, result
+        assert result["components"]["accuracy"]["detail"]["reason"] == "answer_too_costly"
+    assert results[2]["reward"] == 1.0
 
 
 def test_determinism(http: httpx.Client) -> None:
@@ -221,8 +225,10 @@ def test_backlog_answers_429_with_retry_after() -> None:
 
     server = start_server({"VR_MAX_PENDING_ITEMS": "4", "VR_GRADER_WORKERS": "1"})
     try:
+        # a comparison that runs to its deadline keeps the only worker busy
+        item = {"completion": "\\boxed{(x+y+z+1)^{20}}", "answer": "(x+y+z+2)^{20}"}
         slow = {
-            "items": [{"completion": "\\boxed{9^{9^{9^{9}}}}", "answer": "1"}] * 3,
+            "items": [item] * 3,
             "options": {"timeout_s": 2},
         }
         background = threading.Thread(

@@ -63,6 +63,9 @@ HOSTILE = [
     "\\boxed{2^{2^{2^{2^{2^{2^{2}}}}}}}",
     "\\boxed{10^{10^{10^{10}}}!}",
     "\\boxed{\\sum_{n=1}^{10^{100}} n^n}",
+    "\\boxed{" + ", ".join(str(n) for n in range(3000)) + "}",  # a long list of numbers
+    "\\boxed{(2^{999999})^{999999}}",
+    "\\boxed{" + "(" * 2000 + "1" + ")" * 2000 + "}",
 ]
 
 
@@ -74,11 +77,9 @@ def test_hostile_completions_get_typed_results(http: httpx.Client) -> None:
     assert response.status_code == 200, response.text[:500]
     results = response.json()["results"]
     assert len(results) == len(items)
-    for result in results:
-        if result["reward"] is None:
-            assert result["error"]["type"] in {"timeout", "worker_crashed"}
-        else:
-            assert result["reward"] in (0.0, 1.0)
+    for completion, result in zip(HOSTILE, results, strict=False):
+        # nothing a completion writes may force a null: a costly answer is a wrong one
+        assert result["reward"] == 0.0, (completion[:60], result)
     assert results[-1]["reward"] == 1.0
     assert time.perf_counter() - started < 120
 

@@ -15,7 +15,10 @@ from typing import Any
 import httpx
 
 CORPUS = Path(__file__).parent / "data" / "math_corpus.jsonl"
-NEVER_REWARD = ("tiny_huge", "units", "hedge", "no_answer", "echo", "choice_in_formula")
+NEVER_REWARD = (
+    "tiny_huge", "units", "hedge", "no_answer", "echo", "choice_in_formula", "costly",
+    "false_equation", "hidden",
+)  # fmt: skip
 ISSUE_KINDS = (
     "multi_box", "minerva", "name_first", "leakage", "markdown_currency", "text_in_box",
     "negation", "unicode", "number_spelling", "tuple_vector", "inequality_interval", "percent",

@@ -9,12 +9,18 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from reward_server.rewards.math_extract import choice_letter_in, extract_final_answer
+from reward_server.rewards.math_cost import too_costly
+from reward_server.rewards.math_extract import choice_letter_in, extract_final_answer, word_answer
 from reward_server.rewards.math_numeric import approximate, clearly_different
 from reward_server.rewards.math_policy import (
     MathParams,
+    currency_conflict,
+    drop_unit,
+    false_equation,
     is_echo,
+    is_negated,
     last_number,
+    percent_as_fraction,
     strip_percent,
     top_level_parts,
     units_conflict,
@@ -22,6 +28,7 @@ from reward_server.rewards.math_policy import (
 from reward_server.rewards.math_text import (
     cut_leakage,
     drop_currency,
+    drop_hidden,
     normalize_numbers,
     unicode_to_latex,
     vectors_as_tuples,
@@ -131,7 +138,8 @@ def test_policies() -> None:
     assert top_level_parts("1 \\\\ 1 \\\\ 1") == 3
     assert is_echo("\\sqrt{72}", "Simplify $\\sqrt{72}$.", ("6\\sqrt{2}",))
     assert not is_echo("x+1", "Simplify $x+1$.", ("x+1",))  # already in the requested form
-    assert not is_echo("\\sqrt{72}", "Find $\\sqrt{72}$ on a ruler.", ("6\\sqrt{2}",))
+    # any formula of the prompt with an operation counts, whatever the verb
+    assert is_echo("\\sqrt{72}", "Find $\\sqrt{72}$ on a ruler.", ("6\\sqrt{2}",))
     assert not is_echo("5", "Evaluate $5$.", ("5",))
     assert last_number("we tried 3 things\nso 42") == "42"
     assert last_number("5 5 5") is None
@@ -206,3 +214,121 @@ def test_only_clearly_different_values_are_decided() -> None:
     assert not clearly_different("2\\sqrt{5}", "\\sqrt{20}")
     assert not clearly_different("60^\\circ", "\\frac{\\pi}{3}")  # degrees read both ways
     assert not clearly_different("x", "5")  # unreadable: no verdict
+
+
+# --- answers that restate, negate or contradict themselves -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "false"),
+    [("41 = 42", True), ("P = 36 = 42", True), ("x = 42", False), ("42 = 42", False),
+     ("x \\le 42", False), ("2x = 6", False)],
+)  # fmt: skip
+def test_false_equations(text: str, false: bool) -> None:
+    assert false_equation(text) is false
+
+
+def test_negated_answers() -> None:
+    assert is_negated("\\neq 42", ("42",))
+    assert is_negated("x \\ne 42", ("42",))
+    assert not is_negated("x \\neq 42", ("x \\neq 42",))
+    assert not is_negated("42", ("42",))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "answer", "reference", "echo"),
+    [
+        ("What is $\\frac{9}{2}$ expressed as a decimal?", "\\frac{9}{2}", "4.5", True),
+        ("Write $\\frac{3}{20}$ as a decimal.", "\\dfrac{3}{20}", "0.15", True),
+        ("Add 313.9 to 12.6.", "313.9 + 12.6", "326.5", True),
+        ("Compute $1-2+3-\\dots-100$.", "\\sum_{k=1}^{100} (-1)^{k+1} k", "-50", True),
+        ("Write \\[\\frac{4+6a}{5}-\\frac{1+3a}{4}\\] as a single fraction.",
+         "\\frac{4+6a}{5}-\\frac{1+3a}{4}", "\\frac{11+9a}{20}", True),
+        ("What is $\\frac{9}{2}$ expressed as a decimal?", "4.5", "4.5", False),
+        ("Which is largest? (A) $\\frac{9}{2}$ (B) $4$ (C) $3$", "\\frac{9}{2}", "4.5", False),
+        ("If $2x = 9$, find $x$.", "\\frac{9}{2}", "4.5", False),
+        ("Find $x$ if $x^2=4$ and $x>0$.", "2", "2", False),
+    ],
+)  # fmt: skip
+def test_echo_of_the_prompt(prompt: str, answer: str, reference: str, echo: bool) -> None:
+    assert is_echo(answer, prompt, (reference,)) is echo
+
+
+# --- costly answers ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "costly"),
+    [
+        ("9^{9^{9^{9}}}", True),
+        ("(10^{10})!", True),
+        ("1^{(2^{235423523})}", True),
+        ("(2^{999999})^{999999}", True),
+        ("(" * 100 + "1" + ")" * 100, True),
+        (", ".join(["7"] * 300), True),
+        ("2^{2^{3}}", False),
+        ("2^{2005}-2^{1003}", False),
+        ("\\frac{1}{2006!}", False),
+        ("\\left(2^{10}\\right)^{5}", False),
+        ("e^{x^2}", False),
+    ],
+)
+def test_costly_answers(answer: str, costly: bool) -> None:
+    assert too_costly(answer, ("42",)) is costly
+
+
+# --- spellings -----------------------------------------------------------------------------
+
+
+def test_hidden_text_is_not_read() -> None:
+    assert (
+        drop_hidden("<!-- \\boxed{42} -->\nThe perimeter is 36.").strip() == "The perimeter is 36."
+    )
+    assert "42" not in drop_hidden("```python\nx = 36  # \\boxed{42}\n```\nSo 36.")
+    assert extract_final_answer("```\n# \\boxed{42}\n```\nSo the answer is 36.").text == "36"
+
+
+def test_mixed_numbers() -> None:
+    assert normalize_numbers("4\\frac{2}{3}") == "\\frac{14}{3}"
+    assert normalize_numbers("x^2\\frac{1}{2}") == "x^2\\frac{1}{2}"  # a product
+    assert normalize_numbers("3\\frac{5}{2}") == "3\\frac{5}{2}"  # not a proper fraction
+
+
+def test_percent_against_a_fraction() -> None:
+    assert percent_as_fraction("33\\%", ("\\dfrac{33}{100}",)) == "\\frac{33}{100}"
+    assert percent_as_fraction("25\\%", ("25",)) == "25"  # "what percent": the number
+    assert percent_as_fraction("25", ("0.25",)) == "25"
+
+
+def test_units_and_currency() -> None:
+    assert drop_unit("15\\mbox{ cm}^2") == "15" and drop_unit("15 cm^{2}") == "15"
+    assert drop_unit("x") == "x"
+    assert currency_conflict("\\boxed{\\$5.4}", "5.4", "5.4 \\text{ cents}")
+    assert not currency_conflict("\\boxed{5.4}", "5.4", "5.4 \\text{ cents}")
+
+
+@pytest.mark.parametrize(
+    ("answer", "value"),
+    [
+        ("arcsin(−1/2) = −π/6", "-\\pi /6"),
+        ("Largest area: 20000/π square meters.", "20000/\\pi"),
+    ],
+)
+def test_plain_text_final_lines(answer: str, value: str) -> None:
+    assert extract_final_answer(answer).text == value
+
+
+@pytest.mark.parametrize(
+    ("answer", "word"),
+    [
+        ("Evelyn has the greatest average speed.", "Evelyn"),
+        ("The composition is even (it is not odd).", "even"),
+        ("It is even, not odd.", "even"),
+        ("The answer is not clear.", None),
+        ("Alice is the fastest.", "Alice"),
+        ("Alice is not the fastest.", "fastest"),
+        ("The answer is the fastest.", None),
+    ],
+)
+def test_word_answers(answer: str, word: str | None) -> None:
+    assert word_answer(answer) == word

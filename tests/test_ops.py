@@ -68,7 +68,8 @@ def test_sigterm_lets_in_flight_requests_finish() -> None:
     def slow_request() -> None:
         body = {
             "items": [
-                {"completion": "\\boxed{9^{9^{9^{9}}}}", "answer": "1"},
+                # runs to its 3 s deadline (then scores 0): in flight at the SIGTERM
+                {"completion": "\\boxed{(x+y+z+1)^{20}}", "answer": "(x+y+z+2)^{20}"},
                 {"completion": "\\boxed{2}", "answer": "2"},
             ],
             "options": {"timeout_s": 3},
@@ -88,7 +89,7 @@ def test_sigterm_lets_in_flight_requests_finish() -> None:
     assert isinstance(response, httpx.Response), outcome
     assert response.status_code == 200
     rewards = [r["reward"] for r in response.json()["results"]]
-    assert rewards == [None, 1.0]
+    assert rewards == [0.0, 1.0]
     # uvicorn re-raises the signal after its graceful shutdown, so -SIGTERM is a clean exit.
     assert server.process.returncode in (0, -signal.SIGTERM)
 

@@ -132,23 +132,47 @@ def test_missing_reference_is_typed(pool: WorkerPool) -> None:
     assert score.error.type is ErrorType.missing_reference
 
 
-def test_sympy_bomb_costs_one_deadline(pool: WorkerPool) -> None:
+def test_costly_answers_score_zero_not_null(pool: WorkerPool) -> None:
+    """A completion cannot force a null: an answer whose parse or comparison would run past
+    the deadline is wrong, decided before any sympy work when its shape shows it."""
+    grader = MathGrader(pool, cache_size=10, default_timeout_s=1.0)
+    bombs = ["9^{9^{9^{9}}}", "(10^{10})!", "(" * 2000 + "41" + ")" * 2000,
+             "(2^{999999})^{999999}", ", ".join(str(n) for n in range(400))]  # fmt: skip
+    started = time.monotonic()
+    for bomb in bombs:
+        score = asyncio.run(grader.grade(Item(completion=f"\\boxed{{{bomb}}}", answer="3, 4")))
+        assert score.value == 0.0 and score.error is None, bomb[:40]
+        assert score.detail["reason"] == "answer_too_costly", bomb[:40]
+    assert time.monotonic() - started < 2  # decided in the server, no worker deadline spent
+
+
+def test_worker_killed_on_an_answer_scores_zero(pool: WorkerPool) -> None:
+    """The backstop: a parse that no alarm interrupts costs one deadline, then scores 0."""
     grader = MathGrader(pool, cache_size=10, default_timeout_s=1.0)
 
     async def run() -> list[float | None]:
-        items = [Item(completion="\\boxed{9^{9^{9^{9}}}}", answer="3")] + [
-            Item(completion=f"\\boxed{{{n}}}", answer=str(n)) for n in range(6)
-        ]
-        scores = await asyncio.gather(*(grader.grade(item) for item in items))
-        assert scores[0].error is not None and scores[0].error.type is ErrorType.timeout
+        bomb = grader._check(("9^{9^{9^{9}}}",), ("3",), 1.0, 1e-6)
+        items = [Item(completion=f"\\boxed{{{n}}}", answer=str(n)) for n in range(6)]
+        verdict, *scores = await asyncio.gather(bomb, *(grader.grade(item) for item in items))
+        assert verdict["correct"] is False and verdict["reason"] == "answer_too_costly"
         return [s.value for s in scores]
 
     started = time.monotonic()
-    values = asyncio.run(run())
-    assert values == [None, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    assert asyncio.run(run()) == [1.0] * 6
     assert time.monotonic() - started < 15  # a hang would never come back at all
     # The pool replaced the killed worker and still grades.
     assert grade(pool, "\\boxed{7}", "7") == 1.0
+
+
+def test_reference_too_costly_is_never_paid(pool: WorkerPool) -> None:
+    grader = MathGrader(pool, cache_size=10, default_timeout_s=1.0)
+    score = asyncio.run(grader.grade(Item(completion="\\boxed{1}", answer="9^{9^{9^{9}}}")))
+    assert score.value is None and score.error is not None
+    assert score.error.type is ErrorType.invalid_reference
+    # a long reference is fine, and so is an answer as long as it (another order here)
+    reference = ", ".join(str(n) for n in range(120))
+    answer = ", ".join(str(n) for n in reversed(range(120)))
+    assert grade(pool, f"\\boxed{{{answer}}}", reference) == 1.0
 
 
 def test_determinism(pool: WorkerPool) -> None:

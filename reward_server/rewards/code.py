@@ -34,15 +34,17 @@ from sandbox.jobs import (
 if TYPE_CHECKING:
     from sandbox.pool import SandboxPool
 
+
 class CodeParams(BaseModel):
     """Parameters of code ``accuracy`` (``options.params.accuracy`` for code items)."""
 
     model_config = ConfigDict(extra="forbid")
 
     scoring: Literal["all", "fraction"] = Field(
-        "all", description="`all`: 1 only if every test passes (stops at the first failure); "
+        "all",
+        description="`all`: 1 only if every test passes (stops at the first failure); "
         "`fraction`: share of tests passed (a checker's partial points count). Tests with "
-        "`subtasks` are scored by subtask instead."
+        "`subtasks` are scored by subtask instead.",
     )
     default_language: str = Field("python", description="when neither item nor fence says")
     time_s: float | None = Field(None, gt=0, le=60, description="CPU seconds per test")
@@ -61,9 +63,15 @@ class CodeFormatParams(BaseModel):
 
 def _detail(result: Any, language: str, **extra: Any) -> dict[str, Any]:
     failure = result.first_failure.model_dump() if result.first_failure else None
-    detail = {"verdict": result.verdict.value, "passed": result.passed, "total": result.total,
-              "compare": result.compare, "first_failure": failure, "language": language,
-              "cached": result.cached}
+    detail = {
+        "verdict": result.verdict.value,
+        "passed": result.passed,
+        "total": result.total,
+        "compare": result.compare,
+        "first_failure": failure,
+        "language": language,
+        "cached": result.cached,
+    }
     if result.verdict == Verdict.compile_error:
         detail["compile_output"] = result.compile_output[:2000]
     if result.message:
@@ -72,8 +80,16 @@ def _detail(result: Any, language: str, **extra: Any) -> dict[str, Any]:
 
 
 def _zero(verdict: str, language: str | None, message: str, total: int = 0) -> Score:
-    return Score(0.0, detail={"verdict": verdict, "passed": 0, "total": total,
-                              "language": language, "message": message})
+    return Score(
+        0.0,
+        detail={
+            "verdict": verdict,
+            "passed": 0,
+            "total": total,
+            "language": language,
+            "message": message,
+        },
+    )
 
 
 async def grade_code(item: Item, pool: SandboxPool | None, params: CodeParams) -> Score:
@@ -99,38 +115,62 @@ async def grade_code(item: Item, pool: SandboxPool | None, params: CodeParams) -
     choice = pick_program(blocks, expected, tests)
     n_tests = (len(tests.asserts) or 1) if isinstance(tests, AssertTests) else len(tests.cases)
     if choice is None:
-        return _zero(Verdict.no_code.value, item.language, "no fenced code block in the answer",
-                     n_tests)
+        return _zero(
+            Verdict.no_code.value, item.language, "no fenced code block in the answer", n_tests
+        )
     block = choice.block
     program = {"block": choice.index, "blocks": len(blocks), "reason": choice.reason}
-    language = item_lang or normalize_language(block.tag) or normalize_language(
-        params.default_language) or Language.python
+    language = (
+        item_lang
+        or normalize_language(block.tag)
+        or normalize_language(params.default_language)
+        or Language.python
+    )
     if tests.type in ("assert", "call") and language != Language.python:
         if item_lang is not None:
             message = f"{tests.type} tests need python, the item says {item_lang.value}"
             return Score.undecided(ErrorType.invalid_reference, message)
-        return _zero(Verdict.compile_error.value, language.value,
-                     f"{tests.type} tests need a python program", n_tests)
+        return _zero(
+            Verdict.compile_error.value,
+            language.value,
+            f"{tests.type} tests need a python program",
+            n_tests,
+        )
     if params.compare is not None and tests.type == "stdin_stdout":
-        tests = tests.model_copy(update={"compare": tests.compare.model_copy(
-            update={"mode": params.compare})})
+        tests = tests.model_copy(
+            update={"compare": tests.compare.model_copy(update={"mode": params.compare})}
+        )
     if pool is None:
         return Score.undecided(ErrorType.sandbox_error, "code grading is not enabled")
-    overrides = {k: v for k, v in (("time_s", params.time_s), ("memory_mb", params.memory_mb))
-                 if v is not None}
+    overrides = {
+        k: v
+        for k, v in (("time_s", params.time_s), ("memory_mb", params.memory_mb))
+        if v is not None
+    }
     limits = pool.settings.limits.model_copy(update=overrides)
-    job = CodeJob(language=language, code=block.code, tests=tests, limits=limits,
-                  stop_on_failure=params.scoring == "all", truncate=params.truncate)
+    job = CodeJob(
+        language=language,
+        code=block.code,
+        tests=tests,
+        limits=limits,
+        stop_on_failure=params.scoring == "all",
+        truncate=params.truncate,
+    )
     try:
         result = await pool.run(job)
     except SandboxBusy:
         raise
     except SandboxError as e:
-        return Score.undecided(ErrorType.sandbox_error, str(e), language=language.value,
-                               program=program)
+        return Score.undecided(
+            ErrorType.sandbox_error, str(e), language=language.value, program=program
+        )
     if result.verdict == Verdict.invalid_checker:  # the reference is broken, not the program
-        return Score.undecided(ErrorType.invalid_reference, result.message or "invalid checker",
-                               language=language.value, program=program)
+        return Score.undecided(
+            ErrorType.invalid_reference,
+            result.message or "invalid checker",
+            language=language.value,
+            program=program,
+        )
     if result.verdict == Verdict.sandbox_error:
         detail = _detail(result, language.value, program=program)
         message = detail.pop("message", None) or "sandbox failure"
@@ -146,16 +186,22 @@ async def grade_code(item: Item, pool: SandboxPool | None, params: CodeParams) -
     return Score(value, detail=_detail(result, language.value, program=program, **extra))
 
 
-def _subtask_reward(subtasks: list[Subtask], fractions: list[float] | None,
-                    ) -> tuple[float, list[dict[str, float]]]:
+def _subtask_reward(
+    subtasks: list[Subtask],
+    fractions: list[float] | None,
+) -> tuple[float, list[dict[str, float]]]:
     """IOI scoring: reward = sum(points_k * score_k) / sum(points_k), where score_k is the
     lowest test score of subtask k (0 when it did not run, e.g. a compile error)."""
-    got = fractions if fractions is not None and len(fractions) == len(subtasks) else [
-        0.0] * len(subtasks)
+    got = (
+        fractions
+        if fractions is not None and len(fractions) == len(subtasks)
+        else [0.0] * len(subtasks)
+    )
     earned = [st.points * min(1.0, max(0.0, f)) for st, f in zip(subtasks, got, strict=True)]
     total = sum(st.points for st in subtasks)
-    shown = [{"points": st.points, "earned": round(e, 6)}
-             for st, e in zip(subtasks, earned, strict=True)]
+    shown = [
+        {"points": st.points, "earned": round(e, 6)} for st, e in zip(subtasks, earned, strict=True)
+    ]
     return sum(earned) / total, shown
 
 
@@ -173,6 +219,8 @@ def code_format(item: Item, params: CodeFormatParams) -> Score:
         ok = expected_name.strip().lower() in tags
     else:
         ok = any(normalize_language(t) is not None for t in tags)
-    detail = {"expected": expected.value if expected else (expected_name or "any"),
-              "found": tags[-10:]}
+    detail = {
+        "expected": expected.value if expected else (expected_name or "any"),
+        "found": tags[-10:],
+    }
     return Score(1.0 if ok else 0.0, detail=detail)

@@ -102,8 +102,9 @@ def _candidates(blocks: list[Block], language: Language | None) -> list[int]:
     return list(range(len(blocks)))
 
 
-def pick_program(blocks: list[Block], language: Language | None, tests: object = None
-                 ) -> Choice | None:
+def pick_program(
+    blocks: list[Block], language: Language | None, tests: object = None
+) -> Choice | None:
     """The program among ``blocks`` (see the module docstring), with the reason."""
     candidates = [i for i in _candidates(blocks, language) if blocks[i].code.strip()]
     if not candidates:
@@ -114,13 +115,15 @@ def pick_program(blocks: list[Block], language: Language | None, tests: object =
         if defined:
             return Choice(blocks[i], i, f"defines {defined[0]!r}")
     if isinstance(tests, StdinStdoutTests):
-        langs = {i: language or normalize_language(blocks[i].tag) or Language.python
-                 for i in candidates}
+        langs = {
+            i: language or normalize_language(blocks[i].tag) or Language.python for i in candidates
+        }
         # next to a program in another language, a shell block says how to run it
         # ("cat in.txt | python3 sol.py"): shell comes last, unless asked for
         for shell in (False, True):
             for i in reversed(candidates):
                 if (langs[i] == Language.bash) == shell and re.search(
-                        _READS_STDIN[langs[i]], blocks[i].code, re.MULTILINE):
+                    _READS_STDIN[langs[i]], blocks[i].code, re.MULTILINE
+                ):
                     return Choice(blocks[i], i, "reads standard input")
     return Choice(blocks[candidates[-1]], candidates[-1], "last block")

@@ -155,8 +155,9 @@ def _judge_latin(
         shouting = _is_shouting(sentence, other_words)
         ranged.append([])
         for clause in sentence:
-            clause = [w.lower() for w in clause] if shouting else [
-                w for w in clause if not w.isupper()]
+            clause = (
+                [w.lower() for w in clause] if shouting else [w for w in clause if not w.isupper()]
+            )
             if clause:
                 ranged[-1].append((len(words), len(words) + len(clause)))
                 words += clause
@@ -176,8 +177,11 @@ def _judge_latin(
     clauses = [clause for ranges in ranged for clause in ranges]
     rows, known = evidence.each([s for s, _ in clauses], [e for _, e in clauses])
     labels = model.decide_many(rows, target)
-    decided = {c: label for c, k, label in zip(clauses, known.tolist(), labels, strict=True)
-               if k and label is not None and c[1] - c[0] >= 2}
+    decided = {
+        c: label
+        for c, k, label in zip(clauses, known.tolist(), labels, strict=True)
+        if k and label is not None and c[1] - c[0] >= 2
+    }
     left: Ranges = []
     for ranges in ranged:
         pooled: Ranges = []
@@ -289,8 +293,12 @@ def language_reward(item: Item, params: NoParams) -> Score:
     text = item.completion if reasoning is None else reasoning
     counts, undecided = count_words(strip_notation(text[:MAX_CHARS]), target)
     total = sum(counts.values())
-    detail = {"target": target, "counts": dict(counts), "total_words": total,
-              "undecided_words": undecided}
+    detail = {
+        "target": target,
+        "counts": dict(counts),
+        "total_words": total,
+        "undecided_words": undecided,
+    }
     if total == 0:
         return Score(1.0, {**detail, "reason": "undecided" if undecided else "no_words"})
     return Score(counts.get(target, 0) / total, detail)

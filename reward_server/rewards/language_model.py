@@ -151,8 +151,10 @@ class TextEvidence:
         known to either model."""
         if not any(self._known[end] - self._known[start] for start, end in ranges):
             return None
-        return sum((self._sums[end] - self._sums[start] for start, end in ranges),
-                   start=np.zeros(len(LATIN_LANGS)))
+        return sum(
+            (self._sums[end] - self._sums[start] for start, end in ranges),
+            start=np.zeros(len(LATIN_LANGS)),
+        )
 
     def each(self, starts: Sequence[int], ends: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """([n, languages] evidence, [n] any word known) of n ranges at once."""

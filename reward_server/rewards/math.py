@@ -1,17 +1,21 @@
 """``accuracy`` for math: is the final answer equivalent to any reference?
 
 score = 1 if the extracted final answer is equivalent to one of the references, else 0;
-null when it cannot be decided (no parseable reference, deadline hit, worker crashed).
-Only the text after ``</think>`` is searched when a think block exists, and a think block
-that never closes scores 0: the model never answered.
+null only when the infrastructure or the dataset cannot decide (no parseable reference, a
+reference too costly to parse, a worker crashed). An answer too costly to read, or whose
+parse or comparison runs past the deadline, scores 0 (``answer_too_costly``): nothing a
+completion writes can force a null. Only the text after the last ``</think>`` is searched
+when a think block exists, and a think block that never closes scores 0: the model never
+answered.
 
 The pipeline, cheapest first:
 
 1. extraction (``math_extract``, ``math_text``): pure string work in the server;
    nothing found scores 0 (``no_answer``), never a number picked from elsewhere unless
    ``last_number_fallback`` is set;
-2. policy (``math_policy``): several values for a one-value question, conflicting units,
-   an echo of the prompt's expression score 0; percent references compare as numbers;
+2. policy (``math_policy``, ``math_cost``): several values for a one-value question,
+   conflicting units, an echo of the prompt, a negation, a false equation and an answer too
+   costly to parse score 0; percent references compare as numbers;
 3. fast path (``math_fast``, ``math_numeric``): plain numbers, verbatim answers and
    answers clearly wrong by shape or value are decided in the server without sympy;
 4. everything else runs math-verify in killable worker processes (``math_check`` via
@@ -27,21 +31,29 @@ from typing import Any
 from reward_server import metrics
 from reward_server.cache import VerdictCache
 from reward_server.rewards.base import ErrorType, Score
-from reward_server.rewards.extract import split_completion
+from reward_server.rewards.extract import THINK_CLOSE, split_completion
 from reward_server.rewards.math_check import check_answer
+from reward_server.rewards.math_cost import too_costly
 from reward_server.rewards.math_extract import (
     Extracted,
+    boxed_spans,
     cache_key_text,
     choice_letter,
     choice_letter_in,
     extract_final_answer,
     prepare,
+    word_answer,
 )
 from reward_server.rewards.math_fast import quick_verdict
 from reward_server.rewards.math_policy import (
     MathParams,
+    currency_conflict,
+    drop_unit,
+    false_equation,
     is_echo,
+    is_negated,
     last_number,
+    percent_as_fraction,
     strip_percent,
     top_level_parts,
     units_conflict,
@@ -62,7 +74,10 @@ def references_of(item: Item) -> tuple[str, ...]:
 
 
 def _is_decided(verdict: dict[str, Any]) -> bool:
-    return verdict["correct"] is not None
+    """Kept in the cache: a verdict that does not depend on the machine's load. A deadline
+    hit scores 0 but is not kept (on a loaded machine a fair answer may run out of time);
+    identical answers graded at the same time still share one computation."""
+    return verdict["correct"] is not None and verdict["reason"] != "answer_too_costly"
 
 
 class MathGrader:
@@ -87,8 +102,14 @@ class MathGrader:
         parts = split_completion(item.completion, item.think_prefilled)
         if parts.reasoning is not None and not parts.closed:
             return Score(0.0, {"reason": "unclosed_think", "extracted": None})
-        answer_part = parts.answer[-MAX_ANSWER_CHARS:]
+        # a second "</think>" means the first was written inside the reasoning: only the text
+        # after the last one is the answer
+        earlier, _, last = parts.answer.rpartition(THINK_CLOSE)
+        answer_part = last[-MAX_ANSWER_CHARS:]
         extracted = extract_final_answer(answer_part)
+        if earlier and _other_box(earlier, extracted):
+            # two answer sections that disagree: a hedge across the stray "</think>"
+            return Score(0.0, {"reason": "hedged", "extracted": extracted.text})
         detail: dict[str, Any] = {
             "extracted": extracted.text[:_DETAIL_CHARS] if extracted.text else None,
             "source": extracted.source,
@@ -100,6 +121,10 @@ class MathGrader:
         letters = [choice_letter(ref) for ref in references]
         if all(letters):
             return _grade_letter(extracted, answer_text, letters, detail)
+        if extracted.text is None and all(_is_word_reference(ref) for ref in references):
+            if (word := word_answer(answer_text)) is not None:
+                extracted = Extracted(word, "statement")
+                detail.update(extracted=word, source="statement")
         if extracted.text is None:
             fallback = last_number(answer_text) if params.last_number_fallback else None
             if fallback is None:
@@ -108,6 +133,14 @@ class MathGrader:
             detail.update(extracted=fallback, source="last_number")
 
         candidates, refusal = _candidates(extracted, references, item.prompt, params)
+        if (
+            refusal is None
+            and params.strict_units
+            and all(
+                currency_conflict(answer_part, c, ref) for c in candidates for ref in references
+            )
+        ):
+            refusal = "unit_mismatch"
         if refusal is not None:
             return Score(0.0, {**detail, "reason": refusal})
         if any("%" in ref for ref in references):
@@ -115,8 +148,11 @@ class MathGrader:
             candidates = tuple(c for c, _ in pairs)
             references = tuple(strip_percent("", ref)[1] for ref in references)
         else:
-            candidates = tuple(strip_percent(c, "")[0] for c in candidates)
-        references = tuple(normalize_answer(ref) for ref in references)
+            candidates = tuple(percent_as_fraction(c, references) for c in candidates)
+        references = tuple(
+            _MEMBERSHIP.sub("", drop_unit(normalize_answer(ref))) for ref in references
+        )
+        candidates = tuple(drop_unit(c) for c in candidates)
         candidates, references = align_vectors(candidates, references)
         tolerance = params.relative_tolerance
 
@@ -129,21 +165,25 @@ class MathGrader:
                 detail["matched_reference"] = decided[0][1]
             return Score(float(correct), detail)
 
+        if any(too_costly(ref, (ref,)) for ref in references):  # its own length is fine
+            return Score.undecided(
+                ErrorType.invalid_reference, "the reference is too costly to parse", **detail
+            )
+        if any(too_costly(c, references) for c in candidates):
+            return Score(0.0, {**detail, "reason": "answer_too_costly"})
         key = (tuple(cache_key_text(c) for c in candidates), references, tolerance)
         deadline = timeout_s or self._default_timeout_s
         verdict = await self._cache.get_or_compute(
             key, lambda: self._check(candidates, references, deadline, tolerance)
         )
+        if verdict["reason"] == "answer_too_costly":
+            metrics.TIMEOUTS.labels(reward="accuracy").inc()
         if verdict["correct"] is None:
             error = (
                 ErrorType.invalid_reference
                 if verdict["reason"] == "invalid_reference"
-                else ErrorType.timeout
-                if verdict["reason"] == "timeout"
                 else ErrorType.worker_crashed
             )
-            if error is ErrorType.timeout:
-                metrics.TIMEOUTS.labels(reward="accuracy").inc()
             return Score.undecided(error, verdict.get("message", verdict["reason"]), **detail)
         detail["reason"] = verdict["reason"]
         if verdict["matched"] is not None:
@@ -170,9 +210,32 @@ class MathGrader:
                 timeout_s=deadline + 0.5,
             )
         except WorkerTimeout as exc:
-            return {"correct": None, "reason": "timeout", "message": str(exc)}
+            # pebble's deadline counts from the start of the task, not its wait in the queue:
+            # the time went on this answer (a wait past the request's deadline is
+            # ``scoring``'s null, not this)
+            return {"correct": False, "reason": "answer_too_costly", "matched": None,
+                    "message": str(exc)}  # fmt: skip
         except WorkerCrashed as exc:
             return {"correct": None, "reason": "worker_crashed", "message": str(exc)}
+
+
+_WORD_REFERENCE = re.compile(r"\\(?:text|textbf|mathrm|mbox)\{\s*[A-Za-z][A-Za-z ]*\}|[A-Za-z]{2,}")
+
+
+def _is_word_reference(reference: str) -> bool:
+    """``\\text{Evelyn}``, ``even``: a word or a name, not math."""
+    return bool(_WORD_REFERENCE.fullmatch(reference.strip()))
+
+
+# "x \\in [-2, 7]" is the interval: math-verify reads it as an equation x = [-2, 7], which
+# no inequality answer (-2 \\le x \\le 7) can meet.
+_MEMBERSHIP = re.compile(r"^\s*[a-zA-Z]\s*\\in\s+")
+
+
+def _other_box(earlier: str, extracted: Extracted) -> bool:
+    """A box before the last ``</think>`` that holds another value than the answer."""
+    boxes = {normalize_answer(content) for _, _, content in boxed_spans(earlier) if content}
+    return bool(boxes) and boxes != {extracted.text}
 
 
 def _grade_letter(
@@ -244,6 +307,10 @@ def _candidates(
             rewritten.append(candidate)
         candidates = tuple(rewritten)
     for candidate in candidates:
+        if is_negated(candidate, references):
+            return candidates, "negated"
+        if false_equation(candidate):
+            return candidates, "false_equation"
         if params.reject_echo and is_echo(candidate, prompt, references):
             return candidates, "echo"
         if params.strict_units and all(units_conflict(candidate, ref) for ref in references):

@@ -172,13 +172,18 @@ def check_answer(
 
     Returns plain data (no sympy objects cross the process boundary):
     ``{"correct": bool | None, "reason": str, "matched": int | None}``.
-    ``correct`` is None when no reference could be parsed or the alarm fired.
+    ``correct`` is None when no reference could be parsed (or parsing one ran past the
+    alarm); an answer whose parse or comparison runs past it is wrong (``answer_too_costly``).
     """
     texts = (candidates,) if isinstance(candidates, str) else candidates
     try:
         golds = [_parse_reference(ref, timeout_s) for ref in references]
-        if not any(golds):
-            return {"correct": None, "reason": "invalid_reference", "matched": None}
+    except GradeTimeout:  # the dataset's row, not the completion: never paid, never blamed
+        return {"correct": None, "reason": "invalid_reference", "matched": None,
+                "message": "the reference is too costly to parse"}  # fmt: skip
+    if not any(golds):
+        return {"correct": None, "reason": "invalid_reference", "matched": None}
+    try:
         parsed = [
             _parse(f"\\boxed{{{text}}}", timeout_s) or _parse(text, timeout_s) for text in texts
         ]
@@ -192,7 +197,9 @@ def check_answer(
                 return {"correct": True, "reason": "equivalent", "matched": index}
         return {"correct": False, "reason": "not_equivalent", "matched": None}
     except GradeTimeout as exc:
-        return {"correct": None, "reason": "timeout", "matched": None, "message": str(exc)}
+        # the time went on the completion's own answer: it scores 0, it cannot force a null
+        return {"correct": False, "reason": "answer_too_costly", "matched": None,
+                "message": str(exc)}  # fmt: skip
 
 
 # Answers of the shapes datasets hold. The LaTeX grammar builds its prediction tables lazily,

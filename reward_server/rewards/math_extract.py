@@ -3,8 +3,9 @@
 Pure string work, cheap enough for the event loop: nothing here touches sympy. The order
 follows how people grade such output:
 
-1. text after an end-of-turn token is dropped (a leaked next turn is not the answer), and
-   dollar signs that mean money stop acting as math delimiters;
+1. text after an end-of-turn token is dropped (a leaked next turn is not the answer), so are
+   HTML comments and fenced code blocks, and dollar signs that mean money stop acting as
+   math delimiters;
 2. a "final answer is ..." / ``Answer: ...`` statement written after the last ``\\boxed{}``
    wins (Minerva's ``Final Answer: The final answer is $X$. I hope it is correct.``);
 3. otherwise every ``\\boxed{}``: one distinct value is the answer; several distinct values
@@ -25,7 +26,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from reward_server.rewards.math_text import cut_leakage, drop_currency, normalize_answer
+from reward_server.rewards.math_choice import choice_letter, choice_letter_in
+from reward_server.rewards.math_text import (
+    MATH_SPAN,
+    cut_leakage,
+    drop_currency,
+    drop_hidden,
+    normalize_answer,
+    unicode_to_latex,
+)
 
 Source = Literal[
     "boxed", "answer_tag", "phrase", "bold", "statement", "whole", "inline_math", "none"
@@ -66,7 +75,6 @@ _CLAUSE = re.compile(
     r"using|by|from|with|at)\b",
     re.IGNORECASE,
 )
-_MATH_SPAN = re.compile(r"\$\$[^$]*\$\$|\$[^$\n]*\$|\\\(.*?\\\)|\\\[.*?\\\]", re.DOTALL)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 _OR = re.compile(r"\s(?:or|\\text\{\s*or\s*\}|\\lor)\s", re.IGNORECASE)
 # Two spellings of one value: "$\\frac{5}{2}$, i.e. $2.5$"; each must be right.
@@ -83,12 +91,12 @@ _TEXT_CONTENT = re.compile(r"\\(?:text|mbox|textbf|mathrm)\s*\{([^{}]*)\}")
 _PROSE = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
 _TEXT_COMMAND = re.compile(r"\\[a-zA-Z]+")
 _WORDS = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}")
-_LETTER = re.compile(r"^\s*(?:\\text\{)?\s*\(?\s*([A-Ea-e])\s*\)?\s*\}?\s*[.:)]?\s*$")
-_LETTER_IN_TEXT = re.compile(r"(?:^|[\s(\[{*])\(?([A-E])\)?(?=[\s).:,*}\]]|$)")
-_EXPLICIT_LETTER = re.compile(
-    r"(?i:answer|option|choice)\s*(?i:is)?\s*[:*\s]*(?:\\boxed\{)?\s*(?:\\text\{)?\s*\(?([A-E])\)?"
-    r"(?![A-Za-z])"
-)
+_VALUE_THEN_WORDS = re.compile(r"^(\S+)\s+[A-Za-z]+(?:\s+[A-Za-z]+){0,3}\.?$")
+_EQUATION_LINE = re.compile(r"^[^=]{1,80}?(?<![<>!\\])=\s*([^=]{1,80})$")
+_PARENTHETICAL = re.compile(r"\s*\([^()]*\)")
+_WORD_VALUE = re.compile(r"^[A-Za-z][A-Za-z'-]*(?:\s+[A-Za-z][A-Za-z'-]*){0,2}$")
+_DESCRIPTION = re.compile(r"(?:the|a|an)\s", re.IGNORECASE)
+_NOT_ANSWERS = frozenset({"The", "This", "That", "It", "So", "Therefore", "Thus", "Hence", "A"})
 _NOT_UNITS = frozenset({"and", "or", "so", "the", "which", "since", "because", "as", "for"})
 _UNIT_TAIL = re.compile(r"^\s*([A-Za-z]{1,12}(?:\^?\{?[23]\}?)?)\s*[.,;]?\s*$")
 
@@ -162,7 +170,7 @@ def _drop_negations(text: str) -> str:
 
 
 def _outside_math(text: str) -> str:
-    return _MATH_SPAN.sub(lambda m: " " * len(m.group(0)), text)
+    return MATH_SPAN.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def statement_value(span: str, prose_number: bool = False) -> list[str]:
@@ -242,9 +250,10 @@ def _distinct(values: list[str]) -> list[str]:
 
 
 def prepare(answer_part: str) -> str:
-    """The answer part as graded: leaked turns cut, money signs removed, Minerva's sign-off
-    ("I hope it is correct.") dropped so it is not read as the last sentence."""
-    return _MINERVA_SIGN_OFF.sub(".", drop_currency(cut_leakage(answer_part)))
+    """The answer part as graded: leaked turns cut, HTML comments and fenced code blocks
+    dropped (a box hidden there is not a stated answer), money signs removed, Minerva's
+    sign-off ("I hope it is correct.") dropped so it is not read as the last sentence."""
+    return _MINERVA_SIGN_OFF.sub(".", drop_currency(drop_hidden(cut_leakage(answer_part))))
 
 
 def _from_statement(span: str, source: Source, prose_number: bool = False) -> Extracted | None:
@@ -325,7 +334,7 @@ def _from_plain_text(text: str) -> Extracted:
             if not _WORDS.search(stripped[counted.end(2 if counted.group(2) else 1) :]):
                 return Extracted(_counted_value(counted), "whole")
     if stripped and len(stripped) <= 80 and not _WORDS.search(_outside_math(stripped)):
-        value = _clean(_MATH_SPAN.sub(lambda m: _clean(m.group(0)), stripped))
+        value = _clean(MATH_SPAN.sub(lambda m: _clean(m.group(0)), stripped))
         if value and "$" not in value and not _SPACED_NUMBERS.search(value):
             return Extracted(normalize_answer(value), "whole")
     sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
@@ -336,6 +345,14 @@ def _from_plain_text(text: str) -> Extracted:
                 return found
             if found.text and (counted := _COUNTED.match(found.text)):  # "there are 12 ways"
                 return Extracted(_counted_value(counted), "statement")
+            if found.text and (valued := _VALUE_THEN_WORDS.match(found.text)):
+                if _is_value(valued.group(1)) and any(c.isdigit() for c in valued.group(1)):
+                    return Extracted(valued.group(1), "statement")  # "20000/π square meters"
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    if lines and "$" not in lines[-1] and (equation := _EQUATION_LINE.match(lines[-1].strip())):
+        value = _clean(unicode_to_latex(equation.group(1)))
+        if value and _is_value(value):  # "arcsin(−1/2) = −π/6"
+            return Extracted(normalize_answer(value), "statement")
     formulas = _INLINE_MATH.findall(_drop_negations(text))
     if formulas:
         return Extracted(
@@ -344,33 +361,22 @@ def _from_plain_text(text: str) -> Extracted:
     return Extracted(None, "none")
 
 
-def choice_letter(text: str) -> str | None:
-    """The option letter of a multiple-choice answer (``C``, ``(C)``, ``\\text{(C)}``)."""
-    match = _LETTER.match(text)
-    return match.group(1).upper() if match else None
-
-
-def choice_letter_in(text: str) -> str | None:
-    """The option letter a free-text answer commits to ("The answer is (C)."); None if none.
-
-    An explicit "Answer: (D)" wins over letters elsewhere; letters inside formulas
-    (``\\Delta E``) never count; two different letters in the final statement are a hedge.
-    """
-    direct = choice_letter(text)
-    if direct:
-        return direct
-    plain = _MATH_SPAN.sub(" ", text)
-    explicit = list(_EXPLICIT_LETTER.finditer(plain))
-    if explicit:
-        statement = plain[explicit[-1].start() :].split("\n")[0]
-        letters = set(_LETTER_IN_TEXT.findall(statement)) | {explicit[-1].group(1)}
-        return explicit[-1].group(1) if len(letters) == 1 else None
-    lines = [line for line in plain.splitlines() if line.strip()]
-    letters = set(_LETTER_IN_TEXT.findall(lines[-1])) if lines else set()
-    if len(letters) > 1:  # "A B C D E": every option at once
+def word_answer(answer_text: str) -> str | None:
+    """The word a plain-text last sentence answers with, for questions whose answer is a word
+    or a name: the value after its last copula ("The composition is even (it is not odd)."
+    -> ``even``), else its subject ("Evelyn has the greatest average speed." -> ``Evelyn``).
+    Asides in parentheses and negated words ("not odd") are dropped first."""
+    sentences = [s for s in _SENTENCE_END.split(answer_text.strip()) if s.strip()]
+    if not sentences:
         return None
-    matches = _LETTER_IN_TEXT.findall(plain)
-    return matches[-1] if matches else None
+    last = _drop_negations(_PARENTHETICAL.sub("", sentences[-1])).strip().rstrip(".!")
+    copulas = list(_COPULA.finditer(last))
+    subject = last.split(maxsplit=1)[0] if last else ""
+    value = last[copulas[-1].end() :].strip() if copulas else subject
+    if copulas and _DESCRIPTION.match(value) and subject[:1].isupper():
+        value = subject  # "Alice is the fastest": the name, not the description
+    value = _clean(value)
+    return value if _WORD_VALUE.match(value) and value not in _NOT_ANSWERS else None
 
 
 def cache_key_text(text: str) -> str:
@@ -388,4 +394,5 @@ __all__ = [
     "last_boxed",
     "prepare",
     "statement_value",
+    "word_answer",
 ]

@@ -12,6 +12,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reward_server.rewards.math_fast import as_rational
 from reward_server.rewards.math_text import normalize_answer
 
 
@@ -27,9 +28,10 @@ class MathParams(BaseModel):
     )
     reject_echo: bool = Field(
         True,
-        description="score 0 an answer that repeats an expression of the item's `prompt` "
-        "verbatim when the prompt asks to simplify/expand/factor/evaluate and the reference "
-        "differs from it",
+        description="score 0 an answer that restates the question: a formula of the item's "
+        "`prompt` with an operation in it, verbatim (not for multiple-choice prompts), "
+        "arithmetic on the prompt's numbers left undone, or an unevaluated sum/integral, "
+        "when the reference is written differently",
     )
     strict_units: bool = Field(
         True, description="score 0 when answer and reference both name units and they differ"
@@ -68,6 +70,16 @@ _PROMPT_MATH = re.compile(r"\$\$([^$]+)\$\$|\$([^$]+)\$|\\\((.+?)\\\)|\\\[(.+?)\
 _SPACING = re.compile(r"\\[,;:! ]|\\left|\\right|\\displaystyle|\s+")
 _SINGLE_BRACED = re.compile(r"([\^_])\{(\w)\}")
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
+_OPTION = re.compile(r"\(([A-E])\)|(?:^|\n)\s*\\?\(?([A-E])[.)]\s")
+# An operation still to be done: what a final answer in the requested form has no more of.
+_OPERATION = re.compile(
+    r"[-+*/^!]|\\(?:[dt]?frac|cdot|times|div|sqrt|[dt]?binom|choose|sum|prod|int|lim|log|ln|"
+    r"sin|cos|tan|cot|sec|csc|arcsin|arccos|arctan)(?![a-z])"
+)
+_ARITHMETIC = re.compile(r"[-+]?\d+(?:\.\d+)?(?:(?:[-+*]|\\times|\\cdot|\\div)[-+]?\d+(?:\.\d+)?)+")
+_BIG_OPERATOR = re.compile(r"\\(?:sum|prod|int|lim)(?![a-z])")
+_NEGATED = re.compile(r"\\neq?(?![a-z])|\\not|≠")
+_CHAINED_EQUALS = re.compile(r"(?<![<>!\\])=")
 
 
 def _unit(text: str) -> str | None:
@@ -100,6 +112,22 @@ def strip_percent(candidate: str, reference: str) -> tuple[str, str]:
     return _PERCENT.sub("", candidate), reference
 
 
+def percent_as_fraction(candidate: str, references: tuple[str, ...]) -> str:
+    """A percent answer to a reference without one: ``33\\%`` is the number 33 when a
+    reference is 33 (the question asked "what percent"), else the fraction 33/100."""
+    stripped = _PERCENT.sub("", candidate)
+    if stripped == candidate:
+        return candidate
+    value = as_rational(stripped)
+    if value is None:
+        return stripped
+    expected = [as_rational(ref) for ref in references]
+    if value in expected or (value / 100) not in expected:
+        return stripped
+    fraction = value / 100
+    return f"\\frac{{{fraction.numerator}}}{{{fraction.denominator}}}"
+
+
 def top_level_parts(text: str) -> int:
     """How many values a text lists at depth 0 (``2, -5`` -> 2), separated by commas or,
     outside a matrix, LaTeX line breaks (``1 \\\\ 1`` -> 2)."""
@@ -122,21 +150,85 @@ def _squash(text: str) -> str:
     return text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").rstrip(".")
 
 
-def is_echo(candidate: str, prompt: str | None, references: tuple[str, ...]) -> bool:
-    """The answer is an expression of a simplify/expand/... prompt, unchanged.
+def _is_multiple_choice(prompt: str) -> bool:
+    """Options with values ("(A) $\\frac{9}{2}$ (B) ..."): an answer may repeat one."""
+    return len(set(_OPTION.findall(prompt))) >= 2
 
-    Not an echo when a reference is written the same way (the prompt's expression was
-    already in the requested form).
+
+def is_echo(candidate: str, prompt: str | None, references: tuple[str, ...]) -> bool:
+    """The answer restates the question instead of answering it.
+
+    Three shapes, none of them an echo when a reference is written the same way:
+
+    - a formula of the prompt, verbatim after normalisation, that holds an operation
+      (``\\frac{9}{2}`` for "write $\\frac{9}{2}$ as a decimal"), unless the prompt is
+      multiple choice (an option's value may be the answer);
+    - arithmetic on the prompt's own numbers left undone (``313.9 + 12.6`` for "add 313.9
+      to 12.6");
+    - an unevaluated sum, product, integral or limit (``\\sum_{k=1}^{100} ...``).
     """
-    if not prompt or not _ECHO_VERB.search(prompt):
-        return False
     given = _squash(candidate)
     if not given or _NUMBER.fullmatch(given) or any(_squash(ref) == given for ref in references):
         return False  # a plain number is already evaluated
+    if _BIG_OPERATOR.search(given) and not any(_BIG_OPERATOR.search(r) for r in references):
+        return True
+    if not prompt:
+        return False
+    numbers = _NUMBER.findall(given)
+    if _ARITHMETIC.fullmatch(given) and all(n.lstrip("+-") in prompt for n in numbers):
+        return True
+    if not _OPERATION.search(given) or _is_multiple_choice(prompt):
+        return False
     return any(
         _squash(next(g for g in match.groups() if g)) == given
         for match in _PROMPT_MATH.finditer(prompt)
     )
+
+
+def false_equation(candidate: str) -> bool:
+    """A chain of equations with two numeric sides that differ (``41 = 42``, ``P = 36 = 42``):
+    whichever side is compared, the answer states something false. ``x = 42`` is fine."""
+    if "=" not in candidate:
+        return False
+    values = {
+        value
+        for side in _CHAINED_EQUALS.split(candidate)
+        if (value := as_rational(side.strip())) is not None
+    }
+    return len(values) > 1
+
+
+def is_negated(candidate: str, references: tuple[str, ...]) -> bool:
+    """``\\neq 42`` says what the answer is not; only right when the reference says so too."""
+    return bool(_NEGATED.search(candidate)) and not any(_NEGATED.search(r) for r in references)
+
+
+_DOLLAR_AMOUNT = re.compile(r"\\?\$\s*([-+]?\d[\d,]*(?:\.\d+)?)")
+
+
+def currency_conflict(answer_part: str, candidate: str, reference: str) -> bool:
+    """The answer is a dollar amount (``\\$5.4``) and the reference counts cents."""
+    if _unit(reference) != "cent" or _unit(candidate) is not None:
+        return False
+    number = _NUMBER.search(candidate)
+    return number is not None and any(
+        amount.replace(",", "") == number.group(0) for amount in _DOLLAR_AMOUNT.findall(answer_part)
+    )
+
+
+_UNIT_SUFFIX = re.compile(
+    r"\s*(?:\\(?:text|mbox|mathrm|rm)\s*\{\s*[A-Za-z]{1,12}\s*(?:\^?\{?[23]\}?)?\s*\}"
+    r"|(?<=[\d}\s])[A-Za-z]{1,12})(?:\^\{?[23]\}?)?\s*$"
+)
+
+
+def drop_unit(text: str) -> str:
+    """``15\\mbox{ cm}^2`` and ``15 cm^{2}`` as ``15``: a known unit at the end is removed
+    (only once it is known not to conflict with the other side's)."""
+    if _unit(text) is None:
+        return text
+    stripped = _UNIT_SUFFIX.sub("", text).strip()
+    return stripped or text
 
 
 def last_number(answer: str) -> str | None:
@@ -150,8 +242,13 @@ def last_number(answer: str) -> str | None:
 
 __all__ = [
     "MathParams",
+    "currency_conflict",
+    "drop_unit",
+    "false_equation",
+    "is_negated",
     "is_echo",
     "last_number",
+    "percent_as_fraction",
     "strip_percent",
     "top_level_parts",
     "units_conflict",

@@ -41,9 +41,7 @@ _UNICODE = {
 _UNICODE_CHARS = re.compile("|".join(re.escape(key) for key in _UNICODE))
 
 # 12{,}345  12,\!345  12\,345  12\;345: a separator no list is written with.
-_THOUSANDS = re.compile(
-    r"(?<![\d.])\d{1,3}(?:(?:\{,\}|,\\!|\\,|\\;|,\\,|\\ )\s?\d{3})+(?![\d])"
-)
+_THOUSANDS = re.compile(r"(?<![\d.])\d{1,3}(?:(?:\{,\}|,\\!|\\,|\\;|,\\,|\\ )\s?\d{3})+(?![\d])")
 _THOUSANDS_SEP = re.compile(r"\{,\}|,\\!|\\,|\\;|,\\,|\\ ")
 _PLAIN_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _AMOUNT_TAIL = re.compile(r"[\s$€£¥]*|\s*[A-Za-z]{1,10}(?:\^\{?[23]\}?)?\s*")  # €, m^{2}
@@ -53,6 +51,21 @@ _LEADING_ZEROS = re.compile(r"(?<![\w.\\{,])0+(?=[1-9]\d*(?![\d.]))")
 _VECTOR = re.compile(r"\\begin\{([pbv]?matrix|smallmatrix)\}(.*?)\\end\{\1\}", re.DOTALL)
 _CURRENCY_WORD = re.compile(r"(?<!\\)\b[A-Za-z]{3,}\b")
 _TEXT_MACRO = re.compile(r"\\(?:text|mbox|mathrm|textbf)\s*\{[^{}]*\}")
+# A formula in its delimiters: $$..$$, $..$ (one line), \(..\), \[..\].
+MATH_SPAN = re.compile(r"\$\$[^$]*\$\$|\$[^$\n]*\$|\\\(.*?\\\)|\\\[.*?\\\]", re.DOTALL)
+# 4\frac{2}{3}: a whole number written against a proper fraction is a mixed number.
+_MIXED = re.compile(r"(?<![\w.^_{}\\])(\d{1,9})\s*\\[dt]?frac\{(\d{1,9})\}\{(\d{1,9})\}")
+# Text a reader never sees: HTML comments, and code blocks (a box in a code comment is not
+# a stated answer).
+_HIDDEN = re.compile(r"<!--.*?(?:-->|$)|```.*?(?:```|$)", re.DOTALL)
+
+
+def drop_hidden(text: str) -> str:
+    """The text without HTML comments and fenced code blocks (an unclosed one runs to the
+    end)."""
+    if "<!--" not in text and "```" not in text:
+        return text
+    return _HIDDEN.sub("\n", text)
 
 
 def cut_leakage(text: str) -> str:
@@ -87,8 +100,17 @@ def _repeating(match: re.Match[str]) -> str:
     return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
 
 
+def _mixed(match: re.Match[str]) -> str:
+    whole, num, den = (int(g) for g in match.groups())
+    if not 0 < num < den:
+        return match.group(0)  # 2\frac{5}{3} is not how a mixed number is written
+    return f"\\frac{{{whole * den + num}}}{{{den}}}"
+
+
 def normalize_numbers(text: str) -> str:
-    """Thousands separators, repeating decimals, e-notation and leading zeros as plain LaTeX."""
+    """Thousands separators, repeating decimals, e-notation, leading zeros and mixed numbers
+    (``4\\frac{2}{3}`` = 14/3) as plain LaTeX."""
+    text = _MIXED.sub(_mixed, text)
     text = _THOUSANDS.sub(lambda m: _THOUSANDS_SEP.sub("", m.group(0)).replace(" ", ""), text)
     text = _REPEATING.sub(_repeating, text)
     text = _E_NOTATION.sub(lambda m: f"{m.group(1)}\\times10^{{{int(m.group(2))}}}", text)

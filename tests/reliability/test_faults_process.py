@@ -24,7 +24,8 @@ from tests.reliability.helpers import (
 )
 
 RIGHT = "<think>\nfine\n</think>\n\\boxed{{{}}}"
-BOMB = {"id": "bomb", "completion": "\\boxed{9^{9^{9^{9}}}}", "answer": "1"}
+# a comparison sympy needs seconds for: it keeps one worker busy until that worker is killed
+BOMB = {"id": "bomb", "completion": "\\boxed{(x+y+z+1)^{20}}", "answer": "(x+y+z+2)^{20}"}
 TESTS = {"type": "stdin_stdout", "cases": [{"input": "1 2\n", "output": "3\n"}]}
 
 
