@@ -216,6 +216,10 @@ class Walk:
             return "run (6 steps) against the last server", lambda: self.train(command)
         if words[:1] == ["grpo-train"]:
             return "run", lambda: self.sh(text)
+        if words[:2] in (["reward-server", "score"], ["reward-server", "audit"]):
+            return "skip: example file names; tests/offline runs both on real files", None
+        if words[:1] == ["examples/r1_addition/run_demo.sh"]:
+            return "skip: a 20-minute learning run; tests/trainer runs its stages", None
         if words[:1] == ["--remote_rm_url"]:
             return "skip: an OpenRLHF flag, not a command", None
         if words[:1] == ["make"] or words[:2] == ["docker", "compose"] or (
