@@ -289,4 +289,12 @@ ADVERSARIAL = [
     ("number_spelling", "\\boxed{3\\frac{1}{4}}", "\\frac{13}{4}", 1, "a mixed number", None),
     ("number_spelling", "\\boxed{3\\frac{1}{4}}", "\\frac{3}{4}", 0,
      "a mixed number is not a product", None),
+    ("hedge", "It is (A), (B), (C), (D) or (E).\n\nThe answer is $\\boxed{A, B, C, D, E}$.",
+     "\\text{(E)}", 0, "every option in one box, the options listed before it", None),
+    ("hedge", "Between (B) and (D) it must be one of them: $\\boxed{B, D}$", "D", 0,
+     "two letters boxed after a sentence naming both", None),
+    ("hedge", "Options (A) and (C) both fit, so \\boxed{\\text{A or C}}", "\\text{(C)}", 0,
+     "two letters in boxed text", None),
+    ("choice", "Options (A) Line, (E) Hyperbola. The curve is a hyperbola: $\\boxed{E}$",
+     "\\text{(E)}", 1, "one boxed letter after the options are named", None),
 ]

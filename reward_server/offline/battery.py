@@ -10,6 +10,7 @@ does not apply to the row (no prompt to echo, no stdin test to copy).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -45,6 +46,27 @@ class Entry:
     name: str
     kinds: frozenset[Kind]
     build: Callable[[AuditRow], str | None]
+
+
+_MATH_SPANS = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _prompt_echo(row: AuditRow) -> str | None:
+    """The question itself, unless one of its formulas is the reference written out
+    ("What is $\\sqrt{53}$ in simplest radical form?"): echoing that is a right answer."""
+    prompt = row.prompt
+    if prompt is None:
+        return None
+    if row.kind == "math" and row.reference:
+        spans = _MATH_SPANS.finditer(prompt)
+        formulas = {_compact(next(g for g in m.groups() if g)) for m in spans}
+        if _compact(row.reference) in formulas:
+            return None
+    return prompt
 
 
 def _fence(code: str) -> str:
@@ -137,7 +159,7 @@ CODE: frozenset[Kind] = frozenset({"code"})
 BATTERY: tuple[Entry, ...] = (
     Entry("empty", BOTH, lambda row: ""),
     Entry("whitespace", BOTH, lambda row: " \n\t  \n"),
-    Entry("prompt_echo", BOTH, lambda row: row.prompt),
+    Entry("prompt_echo", BOTH, _prompt_echo),
     Entry("bare_boxed", MATH, lambda row: "The answer is $\\boxed{}$."),
     Entry(
         "all_options",

@@ -33,6 +33,7 @@ from reward_server.cache import VerdictCache
 from reward_server.rewards.base import ErrorType, Score
 from reward_server.rewards.extract import THINK_CLOSE, split_completion
 from reward_server.rewards.math_check import check_answer
+from reward_server.rewards.math_choice import letters_in
 from reward_server.rewards.math_cost import too_costly
 from reward_server.rewards.math_extract import (
     Extracted,
@@ -243,7 +244,8 @@ def _grade_letter(
 ) -> Score:
     """Multiple choice: the letter the answer commits to; several different letters score 0."""
     boxed_letters = {choice_letter(v) for v in extracted.values} if extracted.values else set()
-    if len(boxed_letters) > 1:
+    # "\\boxed{A, B, C, D, E}": every option at once, whatever the text around it says
+    if len(boxed_letters) > 1 or (extracted.text and len(letters_in(extracted.text)) > 1):
         return Score(0.0, {**detail, "reason": "hedged"})
     direct = choice_letter(extracted.text) if extracted.text else None
     given = direct or choice_letter_in(answer_text[-500:])

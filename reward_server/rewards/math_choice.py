@@ -20,6 +20,11 @@ def choice_letter(text: str) -> str | None:
     return match.group(1).upper() if match else None
 
 
+def letters_in(text: str) -> set[str]:
+    """Every option letter standing alone in ``text`` (``A, B, C`` -> {A, B, C})."""
+    return set(_LETTER_IN_TEXT.findall(" " + MATH_SPAN.sub(" ", text)))
+
+
 def choice_letter_in(text: str) -> str | None:
     """The option letter a free-text answer commits to ("The answer is (C)."); None if none.
 
@@ -35,12 +40,10 @@ def choice_letter_in(text: str) -> str | None:
         statement = plain[explicit[-1].start() :].split("\n")[0]
         letters = set(_LETTER_IN_TEXT.findall(statement)) | {explicit[-1].group(1)}
         return explicit[-1].group(1) if len(letters) == 1 else None
-    lines = [line for line in plain.splitlines() if line.strip()]
-    letters = set(_LETTER_IN_TEXT.findall(lines[-1])) if lines else set()
-    if len(letters) > 1:  # "A B C D E": every option at once
-        return None
-    matches = _LETTER_IN_TEXT.findall(plain)
-    return matches[-1] if matches else None
+    # Without an answer statement, a letter counts only when it is the one letter the text
+    # names: a restated question lists every option, and its last one is not a choice.
+    letters = set(_LETTER_IN_TEXT.findall(plain))
+    return letters.pop() if len(letters) == 1 else None
 
 
-__all__ = ["choice_letter", "choice_letter_in"]
+__all__ = ["choice_letter", "choice_letter_in", "letters_in"]

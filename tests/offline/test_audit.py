@@ -1,15 +1,8 @@
-"""``reward-server audit`` on MATH-500 (the shared copy) and on rows built to fail it.
+"""``reward-server audit`` on MATH-500 (the copy in bench/data) and on rows built to fail it.
 
-MATH-500 findings of the current math grader, kept explicit here (each entry with the rows of
-the full 500 where junk earned accuracy, measured 2026-11-30):
-
-- ``prompt_echo`` (36/500 rows): "Evaluate $(1+2i)6-3i$." echoed is read as ``(1+2i)6-3i``,
-  which math-verify finds equal to the answer ``6+9i``; "Simplify $\\sqrt{242}$" likewise.
-- ``all_options`` (1/500 rows, row 255): ``\\boxed{A, B, C, D, E}`` earns the letter answer
-  ``\\text{(E)}``.
-
-The test passes while junk earns accuracy only through these entries, and keeps passing once
-the grader stops paying for them.
+On all 500 MATH-500 rows no battery entry earns accuracy (measured 2026-11-30). The question
+echoed is not tried on the two rows whose question states the reference as a formula
+("What is $\\sqrt{53}$ in simplest radical form?"), where the echo is a right answer.
 """
 
 from __future__ import annotations
@@ -20,7 +13,6 @@ from pathlib import Path
 from tests.conftest import Server
 from tests.offline.helpers import cli, shared_data, write_jsonl
 
-KNOWN_MATH_GAPS = {"prompt_echo", "all_options"}
 MATH_ENTRIES = {
     "empty",
     "whitespace",
@@ -38,7 +30,7 @@ def _table(stdout: str) -> dict[str, list[int]]:
     return {name: [int(v) for v in values] for name, *values in rows}
 
 
-def test_audit_math500_pays_no_junk_beyond_known_gaps(tmp_path: Path) -> None:
+def test_audit_math500_pays_no_junk(tmp_path: Path) -> None:
     report = tmp_path / "audit.md"
     proc = cli(
         "audit",
@@ -53,10 +45,12 @@ def test_audit_math500_pays_no_junk_beyond_known_gaps(tmp_path: Path) -> None:
     )
     table = _table(proc.stdout)
     assert set(table) == MATH_ENTRIES, proc.stdout + proc.stderr
-    assert all(tried == 40 for tried, *_ in table.values())
+    assert all(tried == 40 for name, (tried, *_) in table.items() if name != "prompt_echo")
+    assert table["prompt_echo"][0] >= 38
     paid = {name for name, (_, accuracy, *_) in table.items() if accuracy}
-    assert paid <= KNOWN_MATH_GAPS, proc.stdout
-    assert proc.returncode == (1 if paid else 0), proc.stdout + proc.stderr
+    assert not paid, proc.stdout
+    assert all(null == 0 for *_, null in table.values()), proc.stdout
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "references as answers: 40/40 earned full accuracy" in proc.stdout
     assert "same completion graded twice: 40/40 gave the same reward" in proc.stdout
     assert report.read_text().startswith("# Grader audit of")
