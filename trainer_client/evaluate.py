@@ -52,6 +52,37 @@ def is_correct(result: ScoreResult) -> bool:
     return result.reward is not None and result.reward > 0
 
 
+def generate_and_submit(
+    rows: Sequence[Mapping[str, Any]],
+    backend: RolloutBackend,
+    scorer: Scorer,
+    encode: Callable[[Mapping[str, Any]], list[int]],
+    *,
+    num_samples: int,
+    item_fields: Sequence[str],
+    max_completion_length: int,
+    step: int = 0,
+    prompts_per_generation: int = 8,
+    id_prefix: str = "",
+) -> list[tuple[Mapping[str, Any], Any, Any]]:
+    """Generate ``num_samples`` completions per row, a chunk of prompts at a time, and send
+    each group for grading while the next chunk generates; returns (row, group, future)."""
+    pending = []
+    for start in range(0, len(rows), prompts_per_generation):
+        chunk = list(rows[start : start + prompts_per_generation])
+        groups = backend.generate([encode(r) for r in chunk], num_samples)
+        for offset, (row, group) in enumerate(zip(chunk, groups, strict=True)):
+            lengths = [len(c) for c in group.completion_ids]
+            items = reward_items(
+                row, group.texts, lengths, GroupRef(step, start + offset), item_fields,
+                max_completion_length,
+            )  # fmt: skip
+            for item in items:
+                item["id"] = id_prefix + item["id"]
+            pending.append((row, group, scorer.submit(items)))
+    return pending
+
+
 def evaluate_rows(
     rows: Sequence[Mapping[str, Any]],
     backend: RolloutBackend,
@@ -67,19 +98,11 @@ def evaluate_rows(
     prompts_per_generation: int = 8,
 ) -> tuple[dict[str, float], list[dict[str, Any]]]:
     """Generate, grade and summarise; returns (``eval/...`` metrics, per-sample rows)."""
-    pending = []
-    for start in range(0, len(rows), prompts_per_generation):
-        chunk = list(rows[start : start + prompts_per_generation])
-        groups = backend.generate([encode(r) for r in chunk], num_samples)
-        for offset, (row, group) in enumerate(zip(chunk, groups, strict=True)):
-            lengths = [len(c) for c in group.completion_ids]
-            items = reward_items(
-                row, group.texts, lengths, GroupRef(step, start + offset), item_fields,
-                max_completion_length,
-            )  # fmt: skip
-            for item in items:
-                item["id"] = "eval-" + item["id"]
-            pending.append((row, group, scorer.submit(items)))
+    pending = generate_and_submit(
+        rows, backend, scorer, encode, num_samples=num_samples, item_fields=item_fields,
+        max_completion_length=max_completion_length, step=step,
+        prompts_per_generation=prompts_per_generation, id_prefix="eval-",
+    )  # fmt: skip
     per_k: dict[int, list[float]] = {k: [] for k in ks}
     rewards: list[float] = []
     components: dict[str, list[float]] = {name: [] for name in reward_names}

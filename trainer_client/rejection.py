@@ -18,7 +18,7 @@ from typing import Any
 
 from trainer_client.client import ScoreResult
 from trainer_client.collect import Scorer
-from trainer_client.data import GroupRef, reward_items
+from trainer_client.evaluate import generate_and_submit
 from trainer_client.rollout import RolloutBackend
 
 REQUIRED = ("accuracy", "format")  # components that must score 1 when they are requested
@@ -75,23 +75,18 @@ def rejection_sample(
     prompts_per_generation: int = 8,
 ) -> dict[str, float]:
     """Write the kept rows to ``output_path``; returns counts (prompts, kept, mean accuracy)."""
-    pending = []
-    for start in range(0, len(rows), prompts_per_generation):
-        chunk = list(rows[start : start + prompts_per_generation])
-        groups = backend.generate([encode(r) for r in chunk], num_samples)
-        for offset, (row, group) in enumerate(zip(chunk, groups, strict=True)):
-            lengths = [len(c) for c in group.completion_ids]
-            items = reward_items(
-                row, group.texts, lengths, GroupRef(0, start + offset), item_fields,
-                max_completion_length,
-            )  # fmt: skip
-            pending.append((row, group, lengths, scorer.submit(items)))
+    pending = generate_and_submit(
+        rows, backend, scorer, encode, num_samples=num_samples, item_fields=item_fields,
+        max_completion_length=max_completion_length,
+        prompts_per_generation=prompts_per_generation,
+    )  # fmt: skip
     out = Path(output_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     kept = qualified = graded = 0
     with out.open("w") as f:
-        for row, group, lengths, future in pending:
+        for row, group, future in pending:
             results: list[ScoreResult] = future.result()
+            lengths = [len(c) for c in group.completion_ids]
             graded += len(results)
             qualified += sum(qualifies(r) for r in results)
             best = best_of(group.texts, lengths, results)
