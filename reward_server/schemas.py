@@ -6,10 +6,12 @@ gets its own error result instead of failing the whole batch with a 422.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictInt,
@@ -87,9 +89,28 @@ class ScoreOptions(BaseModel):
     )
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replace_lone_surrogates(value: Any) -> Any:
+    """JSON may escape half of a UTF-16 pair (``"\\ud800"``); such a string cannot be written
+    back as UTF-8, so it becomes U+FFFD here instead of failing the whole answer."""
+    if isinstance(value, str):
+        return value if value.isascii() else _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {replace_lone_surrogates(k): replace_lone_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [replace_lone_surrogates(v) for v in value]
+    return value
+
+
 # Items stay raw JSON values at the request boundary so that each one is validated on its own;
 # the OpenAPI document still shows the Item schema.
-RawItem = Annotated[Any, WithJsonSchema({"$ref": "#/components/schemas/Item"})]
+RawItem = Annotated[
+    Any,
+    BeforeValidator(replace_lone_surrogates),
+    WithJsonSchema({"$ref": "#/components/schemas/Item"}),
+]
 
 
 class ScoreRequest(BaseModel):

@@ -50,6 +50,20 @@ def test_ids_echoed_and_malformed_items_isolated(http: httpx.Client) -> None:
     assert "surprise" in results[4]["error"]["message"]
 
 
+def test_lone_surrogates_do_not_fail_the_batch(http: httpx.Client) -> None:
+    """JSON may carry half a UTF-16 pair; it becomes U+FFFD and the item is graded as usual."""
+    body = (
+        '{"items": [{"id": "s\\ud800", "completion": "\\\\boxed{4\\udfff}", "answer": "4"},'
+        ' {"id": "ok", "completion": "\\\\boxed{4}", "answer": "4"}],'
+        ' "rewards": {"accuracy": 1}}'
+    )
+    response = http.post("/score", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["id"] for r in results] == ["s\ufffd", "ok"]
+    assert [r["reward"] for r in results] == [0.0, 1.0]
+
+
 def test_per_item_weights_override(http: httpx.Client) -> None:
     items = [
         {"completion": RIGHT, "answer": "4"},

@@ -48,12 +48,15 @@ from reward_server.rewards.math_extract import (
 from reward_server.rewards.math_fast import quick_verdict
 from reward_server.rewards.math_policy import (
     MathParams,
+    bare_relation,
     currency_conflict,
     drop_unit,
     false_equation,
     is_echo,
     is_negated,
+    joins_alternatives,
     last_number,
+    or_as_list,
     percent_as_fraction,
     strip_percent,
     top_level_parts,
@@ -119,7 +122,8 @@ class MathGrader:
         if not answer_text.strip():
             return Score(0.0, {**detail, "reason": "no_answer"})
 
-        letters = [choice_letter(ref) for ref in references]
+        # A lowercase letter reference is a value (Euler's e, a side b), not an option.
+        letters = [choice_letter(ref) if not ref.strip().islower() else None for ref in references]
         if all(letters):
             return _grade_letter(extracted, answer_text, letters, detail)
         if extracted.text is None and all(_is_word_reference(ref) for ref in references):
@@ -308,9 +312,16 @@ def _candidates(
                 candidate = thousands
             rewritten.append(candidate)
         candidates = tuple(rewritten)
+    if not all(_parts(r) == 1 for r in references):
+        candidates = tuple(or_as_list(c) for c in candidates)
     for candidate in candidates:
         if is_negated(candidate, references):
             return candidates, "negated"
+        # "x=1 \\lor x=5" states both roots of a two-root reference, but hedges a one-value one
+        if joins_alternatives(candidate, references) and all(_parts(r) == 1 for r in references):
+            return candidates, "hedged"
+        if bare_relation(candidate, references):
+            return candidates, "bare_relation"
         if false_equation(candidate):
             return candidates, "false_equation"
         if params.reject_echo and is_echo(candidate, prompt, references):

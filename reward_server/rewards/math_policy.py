@@ -206,6 +206,36 @@ def is_negated(candidate: str, references: tuple[str, ...]) -> bool:
 _DOLLAR_AMOUNT = re.compile(r"\\?\$\s*([-+]?\d[\d,]*(?:\.\d+)?)")
 
 
+# Logic and arrow symbols that join two statements: "x=1 \\lor x=5" lists candidates.
+_CONNECTOR = re.compile(
+    r"\\(?:lor|vee|land|wedge|implies|impliedby|Rightarrow|Leftarrow|Leftrightarrow|iff|to"
+    r"|mapsto|longrightarrow|rightarrow|approx|simeq|sim|oplus|sqcup|&)(?![A-Za-z])"
+    r"|\\operatorname\{(?:or|and)\}|[∨∧⇒→≈]"
+)
+_BARE_RELATION = re.compile(r"^\s*(?:\\(?:geq?|leq?|gt|lt|geqslant|leqslant)(?![A-Za-z])|[<>≥≤])")
+
+
+def joins_alternatives(candidate: str, references: tuple[str, ...]) -> bool:
+    """``x=1 \\lor x=5``, ``3 \\Rightarrow 5``, ``3 \\approx 5``: two statements joined by a
+    logic or arrow symbol are candidates, not one answer (unless the reference joins too)."""
+    return bool(_CONNECTOR.search(candidate)) and not any(_CONNECTOR.search(r) for r in references)
+
+
+_LOGICAL_OR = re.compile(r"\\(?:lor|vee)(?![A-Za-z])|\\operatorname\{or\}|∨")
+
+
+def or_as_list(candidate: str) -> str:
+    """``x=1 \\lor x=5`` -> ``x=1 , x=5``: for a several-value reference, "or" lists values."""
+    return _LOGICAL_OR.sub(",", candidate)
+
+
+def bare_relation(candidate: str, references: tuple[str, ...]) -> bool:
+    """``\\geq 5`` bounds the answer without stating it; right only when the reference does."""
+    return bool(_BARE_RELATION.match(candidate)) and not any(
+        _BARE_RELATION.match(r) for r in references
+    )
+
+
 def currency_conflict(answer_part: str, candidate: str, reference: str) -> bool:
     """The answer is a dollar amount (``\\$5.4``) and the reference counts cents."""
     if _unit(reference) != "cent" or _unit(candidate) is not None:
@@ -242,6 +272,9 @@ def last_number(answer: str) -> str | None:
 
 __all__ = [
     "MathParams",
+    "bare_relation",
+    "joins_alternatives",
+    "or_as_list",
     "currency_conflict",
     "drop_unit",
     "false_equation",
