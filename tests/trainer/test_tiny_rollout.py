@@ -70,5 +70,5 @@ def test_vllm_backend_is_import_guarded(monkeypatch, tiny_model_dir) -> None:
 
     assert "vllm" not in sys.modules or sys.modules["vllm"] is None
     monkeypatch.setitem(sys.modules, "vllm", None)  # as if not installed
-    with pytest.raises(ImportError, match=r"verifiable-rewards\[vllm\]"):
+    with pytest.raises(ImportError, match=r"pip install -e '\.\[vllm\]'"):
         rollout.VLLMBackend(str(tiny_model_dir), None, SamplingSpec(max_completion_length=4))
