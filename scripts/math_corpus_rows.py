@@ -212,6 +212,9 @@ PUBLIC_REPORTS = [
 ]
 
 # (kind, answer part or whole completion, reference, label, reason, prompt or None[, origin])
+REDUCE = "Reduce $\\frac{6}{8}$ to lowest terms."
+BINOMIAL = "Compute $\\dbinom{7}{3}$."
+
 ADVERSARIAL = [
     ("costly", "\\boxed{7^{7^{7^{7}}}}", "7", 0, "a power tower is wrong, not a timeout", None),
     ("costly", "\\boxed{(10^{12})!}", "24", 0, "factorial of a huge number", None),
@@ -295,7 +298,7 @@ ADVERSARIAL = [
      "two letters boxed after a sentence naming both", None),
     ("hedge", "Options (A) and (C) both fit, so \\boxed{\\text{A or C}}", "\\text{(C)}", 0,
      "two letters in boxed text", None),
-    ("choice", "Options (A) Line, (E) Hyperbola. The curve is a hyperbola: $\\boxed{E}$",
+    ("hedge", "Options (A) Line, (E) Hyperbola. The curve is a hyperbola: $\\boxed{E}$",
      "\\text{(E)}", 1, "one boxed letter after the options are named", None),
     ("hedge", "The roots are 1 and 5, and 1 is extraneous: $\\boxed{x=1 \\lor x=5}$", "x=5", 0,
      "two roots joined by a logical or for a one-root answer", None),
@@ -309,4 +312,20 @@ ADVERSARIAL = [
     ("false_equation", "\\boxed{< 12}", "12", 0, "a strict bound is not the value", None),
     ("false_equation", "\\boxed{x > 7}", "(7, \\infty)", 1,
      "an inequality with its variable is an interval answer", None),
+    ("echo", "\\boxed{\\frac68}", "\\frac34", 0, "the question's fraction without braces",
+     REDUCE),
+    ("echo", "\\boxed{\\left(\\frac{6}{8}\\right)}", "\\frac34", 0,
+     "the question's fraction in parentheses", REDUCE),
+    ("echo", "\\boxed{{\\frac{6}{8}}}", "\\frac34", 0, "the question's fraction in braces",
+     REDUCE),
+    ("echo", "\\boxed{6/8}", "\\frac34", 0, "the question's fraction with a slash", REDUCE),
+    ("echo", "\\boxed{6:8}", "\\frac34", 0, "the question's fraction as a ratio", REDUCE),
+    ("echo", "\\boxed{\\frac{-6}{-8}}", "\\frac34", 0, "signs added to the question's fraction",
+     REDUCE),
+    ("echo", "\\boxed{\\frac{6}{8} = \\frac{6}{8}}", "\\frac34", 0,
+     "the question's fraction said twice", REDUCE),
+    ("echo", "\\boxed{\\frac{3}{4}}", "\\frac34", 1, "the reduced fraction", REDUCE),
+    ("echo", "\\boxed{{7 \\choose 3}}", "35", 0, "the question's binomial as choose", BINOMIAL),
+    ("echo", "\\boxed{\\binom{7}{3}}", "35", 0, "the question's binomial as binom", BINOMIAL),
+    ("echo", "\\boxed{35}", "35", 1, "the binomial evaluated", BINOMIAL),
 ]

@@ -144,10 +144,41 @@ def top_level_parts(text: str) -> int:
     return parts
 
 
+_FRAC_DIGITS = re.compile(r"\\frac(\d)(\d)")  # \frac68 is \frac{6}{8}
+_CHOOSE = re.compile(r"\{(\w+)\\choose(\w+)\}")
+_SLASH_OR_RATIO = re.compile(r"(-?\w+)[/:](-?\w+)")
+_NEGATED_BOTH = re.compile(r"\\frac\{-([^{}]+)\}\{-([^{}]+)\}")
+
+
+def _unwrap(text: str) -> str:
+    """Drop braces or parentheses around the whole formula: ``{\\frac{6}{8}}`` is the fraction."""
+    while len(text) > 1 and (text[0], text[-1]) in (("{", "}"), ("(", ")")):
+        depth = 0
+        for i, char in enumerate(text):
+            if char in "{(":
+                depth += 1
+            elif char in "})":
+                depth -= 1
+            if depth == 0 and i < len(text) - 1:
+                return text  # "(a)(b)": the first group closes early
+        text = text[1:-1]
+    return text
+
+
 def _squash(text: str) -> str:
+    """A formula's spelling without its layout: spacing, wrappers, ``\\dfrac``/``\\tfrac``,
+    ``\\frac68``, ``a/b`` and ``a:b``, ``\\dbinom``/``{n \\choose k}``, ``\\frac{-a}{-b}``."""
     text = _SPACING.sub("", normalize_answer(text))
     text = _SINGLE_BRACED.sub(r"\1\2", text)  # x^{2} is x^2
-    return text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").rstrip(".")
+    text = text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").rstrip(".")
+    text = text.replace("\\dbinom", "\\binom").replace("\\tbinom", "\\binom")
+    text = _CHOOSE.sub(r"\\binom{\1}{\2}", text)
+    text = _FRAC_DIGITS.sub(r"\\frac{\1}{\2}", _unwrap(text))
+    text = _NEGATED_BOTH.sub(r"\\frac{\1}{\2}", text)
+    if (whole := _SLASH_OR_RATIO.fullmatch(text)) is not None:
+        text = f"\\frac{{{whole.group(1)}}}{{{whole.group(2)}}}"
+    sides = set(text.split("="))
+    return sides.pop() if len(sides) == 1 else text  # "X = X" restates X
 
 
 def _is_multiple_choice(prompt: str) -> bool:
