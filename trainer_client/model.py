@@ -61,3 +61,25 @@ def load_policy(cfg: Any, path: str | Path, trainable: bool = True) -> tuple[Any
         gradient_checkpointing=cfg.gradient_checkpointing,
     )
     return model, load_tokenizer(path)
+
+
+def build_optimizer(
+    model: Any, cfg: Any, learning_rate: float, warmup_steps: int, total_steps: int
+) -> tuple[torch.optim.Optimizer, Any]:
+    """AdamW with the config's betas and weight decay, and its learning-rate schedule
+    (``cfg.lr_scheduler_type``) over ``total_steps`` optimizer steps after ``warmup_steps``."""
+    from transformers import get_scheduler
+
+    optimizer = torch.optim.AdamW(
+        model.parameters(),
+        lr=learning_rate,
+        betas=(cfg.adam_beta1, cfg.adam_beta2),
+        weight_decay=cfg.weight_decay,
+    )
+    scheduler = get_scheduler(
+        cfg.lr_scheduler_type,
+        optimizer,
+        num_warmup_steps=warmup_steps,
+        num_training_steps=total_steps,
+    )
+    return optimizer, scheduler

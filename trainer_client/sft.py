@@ -94,9 +94,8 @@ def sft(cfg: GRPOConfig, args: SFTArgs) -> SFTResult:
     """Fine-tune ``cfg.model_name_or_path`` on ``args.dataset_path``, save in ``output_dir``."""
     from accelerate import Accelerator
     from accelerate.utils import set_seed
-    from transformers import get_scheduler
 
-    from trainer_client.model import load_policy
+    from trainer_client.model import build_optimizer, load_policy
 
     accelerator = Accelerator(mixed_precision="bf16" if cfg.bf16 else "no")
     set_seed(cfg.seed)
@@ -106,17 +105,8 @@ def sft(cfg: GRPOConfig, args: SFTArgs) -> SFTResult:
     ]
     per_epoch = math.ceil(len(examples) / args.batch_size)
     total = max(1, math.ceil(per_epoch * args.epochs))
-    optimizer = torch.optim.AdamW(
-        model.parameters(),
-        lr=args.learning_rate,
-        betas=(cfg.adam_beta1, cfg.adam_beta2),
-        weight_decay=cfg.weight_decay,
-    )
-    scheduler = get_scheduler(
-        cfg.lr_scheduler_type,
-        optimizer,
-        num_warmup_steps=int(args.warmup_ratio * total),
-        num_training_steps=total,
+    optimizer, scheduler = build_optimizer(
+        model, cfg, args.learning_rate, int(args.warmup_ratio * total), total
     )
     model, optimizer = accelerator.prepare(model, optimizer)
     model.train()

@@ -30,7 +30,7 @@ from trainer_client.collect import Collector, Scorer, StepRollouts, Timer
 from trainer_client.config import GRPOConfig
 from trainer_client.data import PromptEncoder, PromptSampler, load_jsonl
 from trainer_client.metrics import MetricsLogger, Progress
-from trainer_client.model import load_policy
+from trainer_client.model import build_optimizer, load_policy
 from trainer_client.rollout import (
     RolloutBackend,
     SamplingSpec,
@@ -156,8 +156,6 @@ def train(
     """Run ``cfg.max_steps`` rollout batches; ``scorer``/``backend`` may be injected (tests)."""
     from accelerate import Accelerator
     from accelerate.utils import set_seed
-    from transformers import get_scheduler
-
     if scorer is None:
         check_service(cfg.reward_url)  # fail in one line before loading anything
     accelerator = Accelerator(mixed_precision="bf16" if cfg.bf16 else "no")
@@ -171,17 +169,8 @@ def train(
     if cfg.beta != 0.0:
         ref_model, _ = load_policy(cfg, cfg.model_name_or_path, trainable=False)
         ref_model.to(accelerator.device)
-    optimizer = torch.optim.AdamW(
-        model.parameters(),
-        lr=cfg.learning_rate,
-        betas=(cfg.adam_beta1, cfg.adam_beta2),
-        weight_decay=cfg.weight_decay,
-    )
-    scheduler = get_scheduler(
-        cfg.lr_scheduler_type,
-        optimizer,
-        num_warmup_steps=cfg.warmup_steps,
-        num_training_steps=cfg.max_steps * cfg.num_iterations,
+    optimizer, scheduler = build_optimizer(
+        model, cfg, cfg.learning_rate, cfg.warmup_steps, cfg.max_steps * cfg.num_iterations
     )
     # The scheduler stays unwrapped: accelerate's wrapper steps it once per process.
     model, optimizer = accelerator.prepare(model, optimizer)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from reward_server.rewards.math_policy import formulas_in
 from sandbox.jobs import AssertTests, CallTests, StdinStdoutTests, parse_tests
 
 Kind = Literal["math", "code"]
@@ -48,9 +49,6 @@ class Entry:
     build: Callable[[AuditRow], str | None]
 
 
-_MATH_SPANS = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
-
-
 def _compact(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
@@ -62,9 +60,7 @@ def _prompt_echo(row: AuditRow) -> str | None:
     if prompt is None:
         return None
     if row.kind == "math" and row.reference:
-        spans = _MATH_SPANS.finditer(prompt)
-        formulas = {_compact(next(g for g in m.groups() if g)) for m in spans}
-        if _compact(row.reference) in formulas:
+        if _compact(row.reference) in {_compact(f) for f in formulas_in(prompt)}:
             return None
     return prompt
 

@@ -210,10 +210,12 @@ def is_echo(candidate: str, prompt: str | None, references: tuple[str, ...]) -> 
         return True
     if not _OPERATION.search(given) or _is_multiple_choice(prompt):
         return False
-    return any(
-        _squash(next(g for g in match.groups() if g)) == given
-        for match in _PROMPT_MATH.finditer(prompt)
-    )
+    return any(_squash(formula) == given for formula in formulas_in(prompt))
+
+
+def formulas_in(text: str) -> list[str]:
+    """The LaTeX formulas of a text (``$...$``, ``$$...$$``, ``\\(...\\)``, ``\\[...\\]``)."""
+    return [next(g for g in m.groups() if g) for m in _PROMPT_MATH.finditer(text)]
 
 
 def false_equation(candidate: str) -> bool:
@@ -309,6 +311,7 @@ __all__ = [
     "currency_conflict",
     "drop_unit",
     "false_equation",
+    "formulas_in",
     "is_negated",
     "is_echo",
     "last_number",
