@@ -1,6 +1,6 @@
 """Request and response models of the HTTP API: the contract trainers rely on.
 
-Items are validated one by one (see ``scoring.validate_item``) so that one malformed item
+Items are validated one by one (``scoring.Scorer`` admits each alone) so that one malformed item
 gets its own error result instead of failing the whole batch with a 422.
 """
 

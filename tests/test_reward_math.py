@@ -88,16 +88,16 @@ def test_choice_letters() -> None:
     ],
 )
 def test_equivalent_answers(reference: str, prediction: str) -> None:
-    assert check_answer(prediction, (reference,), 5)["correct"] is True
+    assert check_answer(prediction, (reference,), 5).correct is True
 
 
 @pytest.mark.parametrize(("reference", "prediction"), [("8", "8000"), (r"\frac{1}{2}", "0.6")])
 def test_wrong_answers(reference: str, prediction: str) -> None:
-    assert check_answer(prediction, (reference,), 5)["correct"] is False
+    assert check_answer(prediction, (reference,), 5).correct is False
 
 
 def test_unparseable_reference_is_undecided() -> None:
-    assert check_answer("3", ("\\frac{1",), 5)["correct"] is None
+    assert check_answer("3", ("\\frac{1",), 5).correct is None
 
 
 # --- the grader end to end (worker pool, cache, deadlines) --------------------------------
@@ -154,7 +154,7 @@ def test_worker_killed_on_an_answer_scores_zero(pool: WorkerPool) -> None:
         bomb = grader._check(("9^{9^{9^{9}}}",), ("3",), 1.0, 1e-6)
         items = [Item(completion=f"\\boxed{{{n}}}", answer=str(n)) for n in range(6)]
         verdict, *scores = await asyncio.gather(bomb, *(grader.grade(item) for item in items))
-        assert verdict["correct"] is False and verdict["reason"] == "answer_too_costly"
+        assert verdict.correct is False and verdict.reason == "answer_too_costly"
         return [s.value for s in scores]
 
     started = time.monotonic()

@@ -11,7 +11,7 @@ from multiprocessing import forkserver
 import psutil
 import pytest
 
-from reward_server.rewards.math_check import check_answer
+from reward_server.rewards.math_check import MathVerdict, check_answer
 from reward_server.workers import WorkerCrashed, WorkerPool
 
 
@@ -35,7 +35,7 @@ def test_killed_worker_is_a_typed_crash_and_replaced() -> None:
             with pytest.raises(WorkerCrashed):
                 await task
             verdict = await pool.run(check_answer, "2", ("2",), 5, timeout_s=30)
-            assert verdict["correct"] is True
+            assert verdict.correct is True
         finally:
             pool.close()
 
@@ -58,7 +58,7 @@ def test_pool_rebuilds_after_its_forkserver_dies() -> None:
                 except WorkerCrashed:
                     outcomes.append(None)
                     await asyncio.sleep(0.5)
-            assert outcomes[-1] == {"correct": True, "reason": "equivalent", "matched": 0}
+            assert outcomes[-1] == MathVerdict(correct=True, reason="equivalent", matched=0)
         finally:
             pool.close()
 

@@ -9,19 +9,18 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from reward_server.rewards.base import Score
+from reward_server.rewards.extract import THINK_CLOSE, THINK_OPEN
 from reward_server.rewards.registry import NoParams, register
 from reward_server.schemas import Item
 
-THINK_OPEN = "<think>"
-THINK_CLOSE = "</think>"
 ANSWER_OPEN = "<answer>"
 ANSWER_CLOSE = "</answer>"
 
 # open-r1's tag_count_reward strings, newlines included: they are the format its
 # format_reward regex asks for, so the partial credit points at that exact layout.
 TAG_STRINGS: dict[str, str] = {
-    "think_open": "<think>\n",
-    "think_close": "\n</think>\n",
+    "think_open": f"{THINK_OPEN}\n",
+    "think_close": f"\n{THINK_CLOSE}\n",
     "answer_open": "\n<answer>\n",
     "answer_close": "\n</answer>",
 }

@@ -256,7 +256,7 @@ def count_words(text: str, target: str) -> tuple[Counter[str], int]:
     return counts, _judge_latin(sentences, [scripted[i] for i in kept], target, counts)
 
 
-def normalize_language(code: str) -> str | None:
+def normalize_language_code(code: str) -> str | None:
     """ISO 639-1, case and region-insensitive (``zh-CN`` -> ``zh``); None if unsupported."""
     base = code.strip().lower().replace("_", "-").split("-")[0]
     base = _ALIASES.get(base, base)
@@ -284,7 +284,7 @@ def language_reward(item: Item, params: NoParams) -> Score:
     accuracy rewards are the ones that price an empty reasoning. The first 200k characters
     are read. An unsupported target code is ``invalid_params``.
     """
-    target = normalize_language(item.target_language)
+    target = normalize_language_code(item.target_language)
     if target is None:
         return Score.undecided(
             ErrorType.invalid_params, f"unsupported target_language {item.target_language!r}"

@@ -32,7 +32,7 @@ from reward_server import metrics
 from reward_server.cache import VerdictCache
 from reward_server.rewards.base import ErrorType, Score
 from reward_server.rewards.extract import THINK_CLOSE, split_completion
-from reward_server.rewards.math_check import check_answer
+from reward_server.rewards.math_check import MathVerdict, check_answer
 from reward_server.rewards.math_choice import letters_in
 from reward_server.rewards.math_cost import too_costly
 from reward_server.rewards.math_extract import (
@@ -77,11 +77,11 @@ def references_of(item: Item) -> tuple[str, ...]:
     return tuple(ref.strip() for ref in raw if ref and ref.strip())
 
 
-def _is_decided(verdict: dict[str, Any]) -> bool:
+def _is_decided(verdict: MathVerdict) -> bool:
     """Kept in the cache: a verdict that does not depend on the machine's load. A deadline
     hit scores 0 but is not kept (on a loaded machine a fair answer may run out of time);
     identical answers graded at the same time still share one computation."""
-    return verdict["correct"] is not None and verdict["reason"] != "answer_too_costly"
+    return verdict.correct is not None and verdict.reason != "answer_too_costly"
 
 
 class MathGrader:
@@ -89,7 +89,7 @@ class MathGrader:
 
     def __init__(self, pool: WorkerPool, cache_size: int, default_timeout_s: float) -> None:
         self._pool = pool
-        self._cache: VerdictCache[dict[str, Any]] = VerdictCache(
+        self._cache: VerdictCache[MathVerdict] = VerdictCache(
             "math", cache_size, keep=_is_decided
         )
         self._default_timeout_s = default_timeout_s
@@ -181,19 +181,19 @@ class MathGrader:
         verdict = await self._cache.get_or_compute(
             key, lambda: self._check(candidates, references, deadline, tolerance)
         )
-        if verdict["reason"] == "answer_too_costly":
+        if verdict.reason == "answer_too_costly":
             metrics.TIMEOUTS.labels(reward="accuracy").inc()
-        if verdict["correct"] is None:
+        if verdict.correct is None:
             error = (
                 ErrorType.invalid_reference
-                if verdict["reason"] == "invalid_reference"
+                if verdict.reason == "invalid_reference"
                 else ErrorType.worker_crashed
             )
-            return Score.undecided(error, verdict.get("message", verdict["reason"]), **detail)
-        detail["reason"] = verdict["reason"]
-        if verdict["matched"] is not None:
-            detail["matched_reference"] = verdict["matched"]
-        return Score(1.0 if verdict["correct"] else 0.0, detail)
+            return Score.undecided(error, verdict.message or verdict.reason, **detail)
+        detail["reason"] = verdict.reason
+        if verdict.matched is not None:
+            detail["matched_reference"] = verdict.matched
+        return Score(1.0 if verdict.correct else 0.0, detail)
 
     async def _check(
         self,
@@ -201,7 +201,7 @@ class MathGrader:
         references: tuple[str, ...],
         deadline: float,
         tolerance: float,
-    ) -> dict[str, Any]:
+    ) -> MathVerdict:
         # math-verify's in-process alarm fires first and keeps the worker; the pool's kill is
         # the backstop for C-level work (huge integer powers) that no signal interrupts.
         alarm_s = max(1, int(deadline))
@@ -218,10 +218,9 @@ class MathGrader:
             # pebble's deadline counts from the start of the task, not its wait in the queue:
             # the time went on this answer (a wait past the request's deadline is
             # ``scoring``'s null, not this)
-            return {"correct": False, "reason": "answer_too_costly", "matched": None,
-                    "message": str(exc)}  # fmt: skip
+            return MathVerdict(False, "answer_too_costly", message=str(exc))
         except WorkerCrashed as exc:
-            return {"correct": None, "reason": "worker_crashed", "message": str(exc)}
+            return MathVerdict(None, "worker_crashed", message=str(exc))
 
 
 _WORD_REFERENCE = re.compile(r"\\(?:text|textbf|mathrm|mbox)\{\s*[A-Za-z][A-Za-z ]*\}|[A-Za-z]{2,}")

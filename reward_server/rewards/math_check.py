@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
 from math_verify.errors import TimeoutException
@@ -26,6 +27,31 @@ _EXTRACTION = (_LATEX, ExprExtractionConfig())
 
 # Symbols that stand for a count in competition problems: positive when simplifying.
 _COUNT_SYMBOLS = frozenset("nmkNMK")
+
+
+MathReason = Literal[
+    "equivalent",
+    "not_equivalent",
+    "unparseable_answer",
+    "answer_too_costly",
+    "invalid_reference",
+    "worker_crashed",
+]
+
+
+@dataclass(frozen=True)
+class MathVerdict:
+    """One comparison's outcome; plain data, so it crosses the worker process boundary.
+
+    ``correct`` is None when the references cannot decide (none parses, or parsing one ran
+    past the alarm) or the worker died; ``matched`` is the index of the equivalent reference;
+    ``message`` says more for a person (a timeout's text).
+    """
+
+    correct: bool | None
+    reason: MathReason
+    matched: int | None = None
+    message: str | None = None
 
 
 class GradeTimeout(Exception):
@@ -165,13 +191,12 @@ def check_answer(
     references: tuple[str, ...],
     timeout_s: int,
     relative_tolerance: float = 1e-6,
-) -> dict[str, Any]:
+) -> MathVerdict:
     """Grade candidates against any of the references: right when every candidate is
     equivalent to the same reference (several candidates are several boxed values, all of
     which must be right).
 
-    Returns plain data (no sympy objects cross the process boundary):
-    ``{"correct": bool | None, "reason": str, "matched": int | None}``.
+    Returns a ``MathVerdict`` (no sympy objects cross the process boundary).
     ``correct`` is None when no reference could be parsed (or parsing one ran past the
     alarm); an answer whose parse or comparison runs past it is wrong (``answer_too_costly``).
     """
@@ -179,27 +204,26 @@ def check_answer(
     try:
         golds = [_parse_reference(ref, timeout_s) for ref in references]
     except GradeTimeout:  # the dataset's row, not the completion: never paid, never blamed
-        return {"correct": None, "reason": "invalid_reference", "matched": None,
-                "message": "the reference is too costly to parse"}  # fmt: skip
+        too_costly = "the reference is too costly to parse"
+        return MathVerdict(None, "invalid_reference", message=too_costly)
     if not any(golds):
-        return {"correct": None, "reason": "invalid_reference", "matched": None}
+        return MathVerdict(None, "invalid_reference")
     try:
         parsed = [
             _parse(f"\\boxed{{{text}}}", timeout_s) or _parse(text, timeout_s) for text in texts
         ]
         if not texts or not all(parsed):
-            return {"correct": False, "reason": "unparseable_answer", "matched": None}
+            return MathVerdict(False, "unparseable_answer")
         for index, gold in enumerate(golds):
             if all(
                 any(_equivalent(g, p, timeout_s, relative_tolerance) for g in gold for p in preds)
                 for preds in parsed
             ):
-                return {"correct": True, "reason": "equivalent", "matched": index}
-        return {"correct": False, "reason": "not_equivalent", "matched": None}
+                return MathVerdict(True, "equivalent", matched=index)
+        return MathVerdict(False, "not_equivalent")
     except GradeTimeout as exc:
         # the time went on the completion's own answer: it scores 0, it cannot force a null
-        return {"correct": False, "reason": "answer_too_costly", "matched": None,
-                "message": str(exc)}  # fmt: skip
+        return MathVerdict(False, "answer_too_costly", message=str(exc))
 
 
 # Answers of the shapes datasets hold. The LaTeX grammar builds its prediction tables lazily,
