@@ -6,10 +6,12 @@ import secrets
 
 from fastapi import HTTPException, Request
 
+from reward_server.routes.deps import SettingsDep
 
-async def require_api_key(request: Request) -> None:
+
+async def require_api_key(request: Request, settings: SettingsDep) -> None:
     """A FastAPI dependency; a no-op when the server has no keys configured."""
-    keys: list[str] = request.app.state.settings.api_keys
+    keys = settings.api_keys
     if not keys:
         return
     scheme, _, given = request.headers.get("authorization", "").partition(" ")

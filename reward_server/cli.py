@@ -65,9 +65,8 @@ def serve(
 @app.command()
 def rewards() -> None:
     """List the reward catalogue."""
-    from reward_server.rewards.catalog import ACCURACY, REWARDS
+    from reward_server.rewards.catalog import REWARDS
 
-    typer.echo(f"{ACCURACY:16} math (item has `answer`) or code (item has `tests`) correctness")
     for name, spec in sorted(REWARDS.items()):
         typer.echo(f"{name:16} {spec.summary}")
 

@@ -1,4 +1,8 @@
-"""The long-lived grading resources of one server process, created in the app's lifespan."""
+"""The long-lived grading resources of one server process, created in the app's lifespan.
+
+``Graders`` owns them (start, readiness, close) and lends them to the rewards that declare
+them (``registry.Resources``); which reward grades what is the rewards' business.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,7 @@ import contextlib
 import logging
 from typing import Any
 
-from pydantic import BaseModel
-
-from reward_server.rewards.base import ErrorType, Score
-from reward_server.rewards.catalog import ACCURACY
-from reward_server.rewards.code import CodeParams, grade_code
 from reward_server.rewards.math import MathGrader
-from reward_server.rewards.math_policy import MathParams
-from reward_server.schemas import Item, ScoreOptions
 from reward_server.settings import Settings
 from reward_server.workers import WorkerPool
 from sandbox import SandboxPool
@@ -23,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 class Graders:
-    """Worker processes for math, the sandbox pool for code; ``accuracy`` routes between them.
+    """Worker processes for math (with their verdict cache) and the sandbox pool for code.
 
     A sandbox pool that cannot start (no Docker engine yet, image missing) does not stop the
     server: math keeps grading, code items get ``sandbox_error``, ``/readyz`` says why, and
@@ -62,6 +59,10 @@ class Graders:
         while not await self._start_sandbox():
             await asyncio.sleep(self.settings.sandbox_retry_s)
 
+    @property
+    def sandbox_enabled(self) -> bool:
+        return self.settings.sandbox_enabled
+
     async def close(self) -> None:
         if self._sandbox_starter is not None:
             self._sandbox_starter.cancel()
@@ -80,19 +81,3 @@ class Graders:
             if self.sandbox_problem:
                 checks["sandbox_problem"] = self.sandbox_problem
         return checks
-
-    async def accuracy(
-        self, item: Item, options: ScoreOptions, params: dict[str, BaseModel]
-    ) -> Score:
-        """Math when the item carries an answer, code when it carries tests."""
-        if item.tests is not None:
-            if not self.settings.sandbox_enabled:
-                return Score.undecided(
-                    ErrorType.sandbox_error, "code grading is disabled on this server"
-                )
-            code_params = params.get(ACCURACY)
-            assert code_params is None or isinstance(code_params, CodeParams)
-            return await grade_code(item, self.sandbox, code_params or CodeParams())
-        math_params = params.get(ACCURACY)
-        assert math_params is None or isinstance(math_params, MathParams)
-        return await self.math.grade(item, options.timeout_s, math_params)

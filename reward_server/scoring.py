@@ -1,9 +1,11 @@
 """Grading a batch: validate each item alone, run its rewards, compose the weighted sum.
 
-Phases, because some rewards need others: (1) ``accuracy`` for every item that needs it,
-concurrently (worker processes, sandboxes); (2) the cheap per-item rewards, in one thread
-so the event loop stays free; (3) group rewards over items sharing a ``group_id``;
-(4) composition. Every item gets exactly one result, in order, whatever fails.
+The runner knows rewards only by what they declare (``rewards.registry``). Phases, because
+some rewards read others' verdicts: (1) the async rewards (``accuracy``: worker processes,
+sandboxes) of every item that needs them, concurrently under the request's deadline;
+(2) the sync per-item rewards, in one thread so the event loop stays free; (3) group rewards
+over items sharing a ``group_id``; (4) composition. Every item gets exactly one result, in
+order, whatever fails; a ``TryLater`` from a reward makes the whole request a 429.
 """
 
 from __future__ import annotations
@@ -13,15 +15,16 @@ import math
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from reward_server import metrics
-from reward_server.rewards.base import ErrorType, Score, ScoreError
-from reward_server.rewards.catalog import ACCURACY, CORRECTNESS_USERS, REWARDS, known_rewards
+from reward_server.rewards.base import ErrorType, Score, ScoreError, TryLater
+from reward_server.rewards.catalog import REWARDS, RewardSpec, known_rewards, with_dependencies
+from reward_server.rewards.registry import Resources
 from reward_server.schemas import (
     Component,
     ErrorInfo,
@@ -30,10 +33,7 @@ from reward_server.schemas import (
     ScoreOptions,
     ScoreRequest,
 )
-from sandbox import SandboxBusy
 from sandbox.scheduler import REQUEST
-
-AccuracyGrader = Callable[[Item, ScoreOptions, dict[str, BaseModel]], Awaitable[Score]]
 
 
 class RequestError(ValueError):
@@ -106,21 +106,26 @@ class _Slot:
     raw_id: Any
     item: Item | None = None
     weights: dict[str, float] = field(default_factory=dict)
+    needed: list[str] = field(default_factory=list)  # weighed rewards and what they read
     scores: dict[str, Score] = field(default_factory=dict)
     error: ErrorInfo | None = None
     seconds: float = 0.0
 
 
 class Scorer:
+    """Grades requests with the registered rewards over the server's ``resources``."""
+
     def __init__(
-        self, accuracy: AccuracyGrader, max_completion_chars: int, max_pending_items: int
+        self, resources: Resources, max_completion_chars: int, max_pending_items: int
     ) -> None:
-        self._accuracy = accuracy
+        self._resources = resources
         self._max_completion_chars = max_completion_chars
         self._max_pending_items = max_pending_items
         self._pending_items = 0
 
     async def score(self, request: ScoreRequest, request_timeout_s: float) -> list[ItemResult]:
+        """One result per item, in order. Raises RequestError for an unusable request and
+        TryLater when a shared resource is full (both answered as a whole: 4xx, 429)."""
         check_weights(request.rewards, "rewards")
         params = validate_params(request.options.params)
         count = len(request.items)
@@ -135,7 +140,7 @@ class Scorer:
         try:
             slots = [self._admit(i, raw, request.rewards) for i, raw in enumerate(request.items)]
             live = [s for s in slots if s.item is not None]
-            await self._grade_accuracy(live, request.options, params, request_timeout_s)
+            await self._grade_async(live, request.options, params, request_timeout_s)
             await asyncio.to_thread(_grade_item_rewards, live, params)
             _grade_group_rewards(live, params)
             return [_compose(slot, request.options.on_error) for slot in slots]
@@ -170,34 +175,36 @@ class Scorer:
         if item.rewards is not None and (problem := weight_problem(item.rewards)):
             slot.error = ErrorInfo(type=ErrorType.invalid_item, message=f"rewards: {problem}")
             return slot
-        slot.item, slot.weights = item, weights
+        slot.item, slot.weights, slot.needed = item, weights, with_dependencies(weights)
         return slot
 
-    async def _grade_accuracy(
+    async def _grade_async(
         self,
         slots: Sequence[_Slot],
         options: ScoreOptions,
         params: dict[str, BaseModel],
         request_timeout_s: float,
     ) -> None:
-        needing = [
-            s for s in slots if ACCURACY in s.weights or CORRECTNESS_USERS & s.weights.keys()
-        ]
-
-        async def run(slot: _Slot) -> None:
+        async def run(slot: _Slot, spec: RewardSpec) -> None:
             assert slot.item is not None
+            p = params.get(spec.name) or spec.params()
             started = time.perf_counter()
             try:
-                score = await self._accuracy(slot.item, options, params)
-            except SandboxBusy:
+                score = await spec.fn(slot.item, p, self._resources, options)
+            except TryLater:
                 raise  # the whole request answers 429: the client retries it later
             except Exception as exc:  # a grader bug is that item's error, never a 500
                 score = Score.undecided(ErrorType.internal_error, f"{type(exc).__name__}: {exc}")
-            _record(slot, ACCURACY, score, time.perf_counter() - started)
+            _record(slot, spec.name, score, time.perf_counter() - started)
 
         # Sandbox jobs of this request share one line in the pool's fair queue.
         REQUEST.set(uuid.uuid4().hex)
-        tasks = {asyncio.ensure_future(run(slot)): slot for slot in needing}
+        tasks = {
+            asyncio.ensure_future(run(slot, spec)): (slot, spec.name)
+            for slot in slots
+            for spec in (REWARDS[name] for name in slot.needed)
+            if spec.is_async
+        }
         if not tasks:
             return
         try:
@@ -208,7 +215,7 @@ class Scorer:
             for task in tasks:
                 task.cancel()
             raise
-        # A full sandbox queue (the one exception run() lets out) makes the request a 429:
+        # A full resource (the one exception run() lets out) makes the request a 429:
         # answer it now, and read every failed task's exception so none is logged as lost.
         failed = [e for t in done if not t.cancelled() and (e := t.exception()) is not None]
         if failed:
@@ -217,11 +224,11 @@ class Scorer:
             raise failed[0]
         for task in pending:
             task.cancel()
-            slot = tasks[task]
-            metrics.TIMEOUTS.labels(reward=ACCURACY).inc()
+            slot, name = tasks[task]
+            metrics.TIMEOUTS.labels(reward=name).inc()
             _record(
                 slot,
-                ACCURACY,
+                name,
                 Score.undecided(ErrorType.timeout, "the request's grading deadline passed"),
                 request_timeout_s,
             )
@@ -243,44 +250,45 @@ def _safe(name: str, fn: Callable[..., Score], *args: Any) -> Score:
         return Score.undecided(ErrorType.internal_error, f"{name}: {type(exc).__name__}: {exc}")
 
 
-def _correct(slot: _Slot) -> bool | None:
-    accuracy = slot.scores.get(ACCURACY)
-    if accuracy is None or accuracy.value is None:
+def _correct(slot: _Slot, name: str | None) -> bool | None:
+    """Reward ``name``'s verdict on the slot: right when it scored 1; None when undecided."""
+    score = slot.scores.get(name) if name is not None else None
+    if score is None or score.value is None:
         return None
-    return accuracy.value >= 1.0
+    return score.value >= 1.0
 
 
 def _grade_item_rewards(slots: Sequence[_Slot], params: dict[str, BaseModel]) -> None:
-    """The cheap rewards; runs in a thread so a large batch never stalls the event loop."""
+    """The sync per-item rewards; runs in a thread so a large batch never stalls the loop."""
     for slot in slots:
         assert slot.item is not None
-        for name in slot.weights:
-            spec = REWARDS.get(name)
-            if spec is None or spec.kind == "group":
+        for name in slot.needed:
+            spec = REWARDS[name]
+            if spec.is_async or spec.scope == "group":
                 continue
             started = time.perf_counter()
             p = params.get(name) or spec.params()
-            if spec.kind == "item":
+            if spec.reads is None:
                 score = _safe(name, spec.fn, slot.item, p)
             else:
-                score = _safe(name, spec.fn, slot.item, p, _correct(slot))
+                score = _safe(name, spec.fn, slot.item, p, _correct(slot, spec.reads))
             _record(slot, name, score, time.perf_counter() - started)
 
 
 def _grade_group_rewards(slots: Sequence[_Slot], params: dict[str, BaseModel]) -> None:
     """Group rewards see every item of their prompt group; items without a group id form one
     group per request, as open-r1 computes them over the batch."""
-    for spec in (s for s in REWARDS.values() if s.kind == "group"):
+    for spec in (s for s in REWARDS.values() if s.scope == "group"):
         groups: dict[Any, list[_Slot]] = defaultdict(list)
         for slot in slots:
-            if spec.name in slot.weights:
+            if spec.name in slot.needed:
                 assert slot.item is not None
                 groups[slot.item.group_id].append(slot)
         p = params.get(spec.name) or spec.params()
         for members in groups.values():
             started = time.perf_counter()
             items = [m.item for m in members]
-            correct = [_correct(m) for m in members]
+            correct = [_correct(m, spec.reads) for m in members]
             try:
                 scores = spec.fn(items, correct, p)
             except Exception as exc:

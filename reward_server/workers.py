@@ -23,7 +23,7 @@ from reward_server import metrics
 
 log = logging.getLogger(__name__)
 
-_PRELOAD = ["reward_server.rewards.math_warm"]
+_PRELOAD = ["reward_server.math_warm"]
 
 
 class WorkerTimeout(Exception):

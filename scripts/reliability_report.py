@@ -83,8 +83,8 @@ FINDINGS = [
     ("Under overload a batch with several code items answered 429 only after grading all its "
      "other items, and logged one `Task exception was never retrieved` traceback per extra "
      "refused item", "bench/load.py overload phase",
-     "`reward_server/scoring.py`: the first `SandboxBusy` answers the 429 at once, the rest of "
-     "the batch is cancelled, and every failed task's exception is read"),
+     "`reward_server/scoring.py`: the first `TryLater` (a full sandbox queue) answers the 429 "
+     "at once, the rest of the batch is cancelled, and every failed task's exception is read"),
     ("Assert-style tests (HumanEval/MBPP) ran in the program's own process: a program could "
      "read the harness's nonce from its caller's frame and forge `pass` reports, or return an "
      "object equal to anything, and pass", "test_assert_harness_cannot_be_fooled[...]",

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reward_server.compat.openrlhf import parse_weights
 from reward_server.offline.rows import to_item
+from reward_server.routes.deps import ScorerDep, SettingsDep
 from reward_server.schemas import ErrorInfo, ScoreRequest
 
 router = APIRouter(tags=["compat"])
@@ -114,12 +115,13 @@ async def seed_session() -> dict[str, Any]:
 
 
 @router.post("/verify", response_model=VerifyResponse)
-async def verify(request: Request, body: VerifyRequest) -> dict[str, Any]:
+async def verify(
+    request: Request, body: VerifyRequest, scorer: ScorerDep, settings: SettingsDep
+) -> dict[str, Any]:
     """Grade one rollout; answer the request echoed with ``reward`` (and our detail)."""
-    settings = request.app.state.settings
     weights = parse_weights(request.query_params.get("rewards"), settings.default_rewards)
     score_request = ScoreRequest(items=[to_score_item(body)], rewards=weights)
-    [result] = await request.app.state.scorer.score(score_request, settings.request_timeout_s)
+    [result] = await scorer.score(score_request, settings.request_timeout_s)
     accuracy = result.components.get("accuracy")
     return {
         **body.model_dump(),

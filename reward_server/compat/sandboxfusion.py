@@ -17,6 +17,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from reward_server.disconnect import until_disconnected
+from reward_server.routes.deps import SandboxDep
+from reward_server.routes.errors import retry_later
 from sandbox.backend import SandboxBusy, SandboxError
 from sandbox.jobs import CodeJob, Language, RunSpec, Verdict, normalize_language
 from sandbox.scheduler import REQUEST
@@ -133,10 +135,8 @@ def to_response(job: CodeJob, result: Any) -> RunCodeResponse:
 
 
 @router.post("/run_code", response_model=RunCodeResponse)
-async def run_code(body: RunCodeRequest, request: Request) -> Any:
+async def run_code(body: RunCodeRequest, request: Request, pool: SandboxDep) -> Any:
     """Run one program on one stdin, SandboxFusion style."""
-    graders = getattr(request.app.state, "graders", None)
-    pool = graders.sandbox if graders is not None else None
     if pool is None:
         return JSONResponse({"detail": "code sandbox is disabled"}, status_code=503)
     try:
@@ -147,11 +147,7 @@ async def run_code(body: RunCodeRequest, request: Request) -> Any:
         REQUEST.set(uuid.uuid4().hex)  # its own line in the pool's fair queue
         result = await until_disconnected(request, pool.run(job))
     except SandboxBusy as e:
-        return JSONResponse(
-            {"detail": str(e)},
-            status_code=429,
-            headers={"Retry-After": str(max(1, round(e.retry_after)))},
-        )
+        return retry_later(str(e), e.retry_after)
     except SandboxError as e:
         return JSONResponse({"detail": str(e)}, status_code=503)
     return to_response(job, result)

@@ -85,7 +85,7 @@ class LocalBackend:
             raise BackendError(f"code rows need the sandbox, which did not start: {problem}")
         self._graders = graders
         self._scorer = Scorer(
-            graders.accuracy, self.settings.max_completion_chars, self.settings.max_pending_items
+            graders, self.settings.max_completion_chars, self.settings.max_pending_items
         )
         return self
 
@@ -94,16 +94,16 @@ class LocalBackend:
             await self._graders.close()
 
     async def grade(self, items: Sequence[Mapping[str, Any]]) -> list[Graded]:
+        from reward_server.rewards.base import TryLater
         from reward_server.schemas import ScoreRequest
-        from sandbox import SandboxBusy
 
         request = ScoreRequest(items=[dict(i) for i in items], rewards=self.rewards)
         while True:
             try:
                 results = await self._scorer.score(request, self.settings.request_timeout_s)
                 break
-            except SandboxBusy as exc:  # the service would answer 429: wait as a client would
-                await asyncio.sleep(max(exc.retry_after, 0.1))
+            except TryLater as exc:  # the service would answer 429: wait as a client would
+                await asyncio.sleep(max(exc.retry_after_s, 0.1))
         return [
             _flatten(
                 r.reward,

@@ -40,9 +40,9 @@ def local_settings(
     weights: dict[str, float],
 ) -> Settings:
     """The server's settings; the sandbox starts only when some item needs a program run."""
-    from reward_server.rewards.catalog import ACCURACY, CORRECTNESS_USERS
+    from reward_server.rewards.catalog import resources_used
 
-    runs_code = ACCURACY in weights or bool(CORRECTNESS_USERS & weights.keys())
+    runs_code = "sandbox" in resources_used(weights)
     needs_code = runs_code and any("tests" in item for item in items)
     return load_settings(config, grader_workers=workers, sandbox_enabled=needs_code)
 

@@ -47,3 +47,13 @@ class Score:
     @classmethod
     def undecided(cls, type_: ErrorType, message: str, **detail: Any) -> Score:
         return cls(value=None, detail=detail, error=ScoreError(type_, message))
+
+
+class TryLater(Exception):
+    """A shared resource is full for now (the sandbox queue): the whole request is answered
+    429 with ``Retry-After: retry_after_s`` so the client sends it again, instead of items
+    graded null for a reason that is gone a second later."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

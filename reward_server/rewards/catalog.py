@@ -1,36 +1,42 @@
-"""The reward catalogue: importing this module registers every reward family."""
+"""The reward catalogue: every reward of the package, loaded once, and what a set needs."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from collections.abc import Iterable
 
-from reward_server.rewards import code as _code  # noqa: F401  (registers code_format)
-from reward_server.rewards import format as _format  # noqa: F401  (registers format, tags)
-from reward_server.rewards import language as _language  # noqa: F401
-from reward_server.rewards import shaping as _shaping  # noqa: F401
-from reward_server.rewards.code import CodeParams
-from reward_server.rewards.math_policy import MathParams
-from reward_server.rewards.registry import REWARDS
+from pydantic import BaseModel
 
-ACCURACY = "accuracy"
+from reward_server.rewards.registry import REWARDS, Resource, RewardSpec, load_rewards
 
-
-class AccuracyParams(CodeParams, MathParams):
-    """``options.params.accuracy``: code items read the code fields (scoring, limits,
-    compare), math items the math fields (fallback, echo, units, tolerance)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-# Rewards that read the accuracy verdict, so asking for them grades accuracy too.
-CORRECTNESS_USERS = frozenset(
-    name for name, spec in REWARDS.items() if spec.kind in ("correctness", "group")
-)
+load_rewards()
 
 
 def known_rewards() -> dict[str, type[BaseModel]]:
     """Reward name -> its parameter model."""
-    return {ACCURACY: AccuracyParams, **{name: spec.params for name, spec in REWARDS.items()}}
+    return {name: spec.params for name, spec in REWARDS.items()}
 
 
-__all__ = ["ACCURACY", "CORRECTNESS_USERS", "REWARDS", "AccuracyParams", "known_rewards"]
+def with_dependencies(names: Iterable[str]) -> list[str]:
+    """``names`` and the rewards whose verdict they read, each read one before its readers;
+    unknown names are left out."""
+    ordered: list[str] = []
+
+    def add(name: str) -> None:
+        spec = REWARDS.get(name)
+        if spec is None or name in ordered:
+            return
+        if spec.reads is not None:
+            add(spec.reads)
+        ordered.append(name)
+
+    for name in names:
+        add(name)
+    return ordered
+
+
+def resources_used(names: Iterable[str]) -> frozenset[Resource]:
+    """The server resources that grading ``names`` (and what they read) may use."""
+    return frozenset(r for name in with_dependencies(names) for r in REWARDS[name].uses)
+
+
+__all__ = ["REWARDS", "RewardSpec", "known_rewards", "resources_used", "with_dependencies"]

@@ -205,7 +205,7 @@ def _subtask_reward(
     return sum(earned) / total, shown
 
 
-@register("code_format", params=CodeFormatParams)
+@register("code_format", CodeFormatParams)
 def code_format(item: Item, params: CodeFormatParams) -> Score:
     """1 if the answer holds a fenced code block in the expected language, else 0."""
     expected_name = item.language or params.language

@@ -90,7 +90,7 @@ def format_problem(completion: str, think_prefilled: bool, require_answer_tags: 
     return _answer_problem(text[end + len(THINK_CLOSE) :], require_answer_tags)
 
 
-@register("format", kind="item", params=FormatParams)
+@register("format", FormatParams)
 def format_reward(item: Item, params: FormatParams) -> Score:
     """1.0 for exactly one non-empty think block followed by a non-empty answer, else 0.0.
 
@@ -113,7 +113,7 @@ def format_reward(item: Item, params: FormatParams) -> Score:
     return Score(1.0, {"answer_tags": ANSWER_OPEN in item.completion})
 
 
-@register("tags", kind="item", params=NoParams)
+@register("tags", NoParams)
 def tags_reward(item: Item, params: NoParams) -> Score:
     """0.25 per tag string open-r1 counts (`<think>\\n`, `\\n</think>\\n`, ...) present once.
 

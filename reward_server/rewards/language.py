@@ -263,7 +263,7 @@ def normalize_language_code(code: str) -> str | None:
     return base if base in TARGET_SCRIPT else None
 
 
-@register("language", kind="item", params=NoParams)
+@register("language", NoParams)
 def language_reward(item: Item, params: NoParams) -> Score:
     """Share of reasoning words in ``item.target_language`` (DeepSeek-R1 language consistency).
 

@@ -25,7 +25,7 @@ def _needs_verdict(name: str) -> Score:
     return Score.undecided(ErrorType.missing_reference, f"{name} needs an accuracy verdict")
 
 
-@register("length", kind="group", params=NoParams)
+@register("length", NoParams, scope="group", reads="accuracy")
 def length_reward(items: list[Item], correct: list[bool | None], params: NoParams) -> list[Score]:
     """Kimi 1.5 length reward: shorter than the group's other samples is better, if correct.
 
@@ -64,7 +64,7 @@ class CosineParams(BaseModel):
     max_len: int = Field(1000, gt=0, description="Length scale when the item has no max_tokens.")
 
 
-@register("cosine", kind="correctness", params=CosineParams)
+@register("cosine", CosineParams, reads="accuracy")
 def cosine_reward(item: Item, params: CosineParams, correct: bool | None) -> Score:
     """Cosine-scaled accuracy (open-r1 ``get_cosine_scaled_reward``, Yeo et al. 2025).
 
@@ -99,7 +99,7 @@ class OverlongParams(BaseModel):
     )
 
 
-@register("overlong", kind="item", params=OverlongParams)
+@register("overlong", OverlongParams)
 def overlong_reward(item: Item, params: OverlongParams) -> Score:
     """DAPO soft overlong punishment: 0 up to max - buffer, then linear down to -1 at max.
 
@@ -150,7 +150,7 @@ def repetition_tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-@register("repetition", kind="item", params=RepetitionParams)
+@register("repetition", RepetitionParams)
 def repetition_reward(item: Item, params: RepetitionParams) -> Score:
     """N-gram repetition penalty (open-r1 ``get_repetition_penalty_reward``, Yeo et al. 2025).
 
@@ -184,7 +184,7 @@ class ReasoningStepsParams(BaseModel):
     min_steps: int = Field(3, ge=1, description="Step markers needed for the full reward.")
 
 
-@register("reasoning_steps", kind="item", params=ReasoningStepsParams)
+@register("reasoning_steps", ReasoningStepsParams)
 def reasoning_steps_reward(item: Item, params: ReasoningStepsParams) -> Score:
     """min(1, step markers / min_steps): "Step n:", numbered lines, bullets, "First," ...
 

@@ -1,0 +1,1 @@
+"""The HTTP routes, one router per area: ``score``, ``compat`` and ``ops``."""
