@@ -105,3 +105,44 @@ def test_code_disabled_server_says_so(http: httpx.Client) -> None:
     result = http.post("/score", json={"items": [{"completion": DOUBLE, "tests": TESTS}]})
     error = result.json()["results"][0]["error"]
     assert error["type"] == "sandbox_error" and "disabled" in error["message"]
+
+
+def test_a_full_sandbox_queue_answers_429_with_retry_after(sandbox_image: str) -> None:
+    """The sandbox's busy signal reaches the client as the scorer's generic ``TryLater``."""
+    import threading
+
+    server = start_server(
+        {
+            "VR_SANDBOX_ENABLED": "true",
+            "VR_SANDBOX__IMAGE": sandbox_image,
+            "VR_SANDBOX__POOL_SIZE": "1",
+            "VR_SANDBOX__QUEUE_SIZE": "0",
+            "VR_SANDBOX__FIRST_PASS_TIME_S": "0",
+        },
+        ready_path="/readyz",
+    )
+    sleepy = DOUBLE.replace("print(", "import time\ntime.sleep(4)\nprint(")
+    one_case = {"type": "stdin_stdout", "cases": [{"input": "3\n", "output": "6\n"}]}
+    try:
+        with server.client() as http:
+            background = threading.Thread(
+                target=httpx.post,
+                args=(f"{server.url}/score",),
+                kwargs={"json": {"items": [{"completion": sleepy, "tests": one_case}]},
+                        "timeout": 60},
+            )
+            background.start()
+            refused = None
+            for attempt in range(200):  # until the one sandbox is taken by the sleeper
+                program = DOUBLE.replace("* 2", f"* 2 + {attempt} * 0")
+                body = {"items": [{"completion": program, "tests": TESTS}]}
+                reply = http.post("/score", json=body)
+                if reply.status_code == 429:
+                    refused = reply
+                    break
+            background.join()
+        assert refused is not None, "the sandbox never looked busy"
+        assert int(refused.headers["retry-after"]) >= 1
+        assert "retry" in refused.json()["detail"]
+    finally:
+        stop_server(server)
