@@ -123,23 +123,24 @@ def test_a_full_sandbox_queue_answers_429_with_retry_after(sandbox_image: str) -
     )
     sleepy = DOUBLE.replace("print(", "import time\ntime.sleep(4)\nprint(")
     one_case = {"type": "stdin_stdout", "cases": [{"input": "3\n", "output": "6\n"}]}
+
+    def hold_the_sandbox() -> None:  # retried until the sleeper gets the one sandbox
+        body = {"items": [{"completion": sleepy, "tests": one_case}]}
+        while httpx.post(f"{server.url}/score", json=body, timeout=60).status_code == 429:
+            pass
+
     try:
         with server.client() as http:
-            background = threading.Thread(
-                target=httpx.post,
-                args=(f"{server.url}/score",),
-                kwargs={"json": {"items": [{"completion": sleepy, "tests": one_case}]},
-                        "timeout": 60},
-            )
+            background = threading.Thread(target=hold_the_sandbox)
             background.start()
             refused = None
-            for attempt in range(200):  # until the one sandbox is taken by the sleeper
+            attempt = 0
+            while background.is_alive() and refused is None:
+                attempt += 1  # a new program each time: no cached verdict
                 program = DOUBLE.replace("* 2", f"* 2 + {attempt} * 0")
                 body = {"items": [{"completion": program, "tests": TESTS}]}
                 reply = http.post("/score", json=body)
-                if reply.status_code == 429:
-                    refused = reply
-                    break
+                refused = reply if reply.status_code == 429 else None
             background.join()
         assert refused is not None, "the sandbox never looked busy"
         assert int(refused.headers["retry-after"]) >= 1
