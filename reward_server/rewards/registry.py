@@ -112,14 +112,7 @@ def register(
             raise ValueError(f"reward {name!r} registered twice")
         summary = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else name
         REWARDS[name] = RewardSpec(
-            name=name,
-            fn=fn,
-            params=params,
-            summary=summary,
-            scope=scope,
-            is_async=is_async,
-            reads=reads,
-            uses=frozenset(uses),
+            name, fn, params, summary, scope, is_async, reads, frozenset(uses)
         )
         return fn
 
