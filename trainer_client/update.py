@@ -24,12 +24,12 @@ from trainer_client.grpo import (
     ScaleRewards,
     group_advantages,
     grpo_loss,
-    importance_weights,
     normalizer_for,
     pad_left,
     pad_right,
     token_logprobs,
 )
+from trainer_client.importance import importance_weights
 
 
 @dataclass

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import doctest
 import math
+import typing
 
 import pytest
 import torch
 
-from trainer_client import grpo
+from trainer_client import grpo, importance
 from trainer_client.grpo import (
     LossNormalizer,
     aggregate_loss,
     clipped_surrogate,
-    completion_mask,
     group_advantages,
     grpo_loss,
     informative_groups,
@@ -122,6 +122,15 @@ def test_aggregation_variants_by_hand() -> None:
     assert aggregate_loss(losses, mask, "dr_grpo", norm).item() == pytest.approx(1.0)  # 6 / (2*3)
 
 
+def test_config_accepts_exactly_the_registered_aggregations() -> None:
+    from trainer_client.config import GRPOConfig
+
+    accepted = typing.get_args(GRPOConfig.model_fields["loss_type"].annotation)
+    assert set(accepted) == set(grpo.AGGREGATIONS) == {"grpo", "dapo", "dr_grpo"}
+    with pytest.raises(ValueError, match="unknown loss_type"):
+        aggregate_loss(torch.ones(1, 1), torch.ones(1, 1), "bnpo", LossNormalizer(1, 1, 1))
+
+
 @pytest.mark.parametrize(
     ("loss_type", "expected", "grad_row0", "grad_row1"),
     [
@@ -219,9 +228,6 @@ def test_clip_metrics_are_token_sums() -> None:
 
 
 def test_masks_and_padding() -> None:
-    mask, truncated = completion_mask(torch.tensor([[5, 2, 0, 0], [2, 7, 7, 7], [5, 6, 7, 8]]), [2])
-    assert mask.tolist() == [[1, 1, 0, 0], [1, 0, 0, 0], [1, 1, 1, 1]]
-    assert truncated.tolist() == [False, False, True]
     ids, m = pad_left([[1, 2, 3], [4]], pad_token_id=0)
     assert ids.tolist() == [[1, 2, 3], [0, 0, 4]] and m.tolist() == [[1, 1, 1], [0, 0, 1]]
     ids, m = pad_right([[1, 2, 3], [4]], pad_token_id=0)
@@ -245,3 +251,4 @@ def test_token_logprobs_match_manual(tiny_model_dir) -> None:
 
 def test_docstring_examples() -> None:
     assert doctest.testmod(grpo).failed == 0
+    assert doctest.testmod(importance).failed == 0
