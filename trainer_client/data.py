@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -115,10 +115,6 @@ class PromptSampler:
             out.append(self.rows[self._order(epoch)[pos]])
             self.drawn += 1
         return out
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        while True:
-            yield from self.take(1)
 
 
 @dataclass(frozen=True)
