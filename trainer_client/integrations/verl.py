@@ -9,9 +9,10 @@ Point verl's custom reward function at this file::
     +reward.custom_reward_function.reward_kwargs.rewards='{accuracy: 1.0, format: 0.5}'
 
 Without ``reward_kwargs`` the environment decides: ``REWARD_URL``, ``REWARD_WEIGHTS``
-(``accuracy:1,format:0.5``), ``REWARD_API_KEY``. verl's reward loop calls the function once per
-sample; the async variant coalesces the calls that arrive within a few milliseconds into one
-``/score`` request. ``compute_score_batch`` suits verl's ``batch`` reward manager.
+(``accuracy:1,format:0.5``, see ``trainer_client.weights``), ``REWARD_API_KEY``. verl's reward
+loop calls the function once per sample; the async variant coalesces the calls that arrive
+within a few milliseconds into one ``/score`` request. ``compute_score_batch`` suits verl's
+``batch`` reward manager.
 
 verl wants a number: a null reward (undecided) becomes 0.0 with ``reward_null`` = 1 in the
 returned dict, so it shows in verl's logs instead of disappearing. ``acc`` rides along for
@@ -29,35 +30,17 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import yaml
-
 from trainer_client.client import RewardClient, ScoreResult, SyncRewardClient
+from trainer_client.weights import parse_weights
 
 _SYNC_CLIENTS: dict[tuple[str, str], SyncRewardClient] = {}
 _COALESCERS: dict[tuple[int, str, str], _Coalescer] = {}
 
 
-def parse_weights(text: str | None) -> dict[str, float]:
-    """``"accuracy:1,format:0.5"`` or YAML/JSON mapping -> weights; empty means accuracy only.
-
-    >>> parse_weights("accuracy:1,format:0.5")
-    {'accuracy': 1.0, 'format': 0.5}
-    """
-    if not text:
-        return {"accuracy": 1.0}
-    if text.strip().startswith("{"):
-        return {k: float(v) for k, v in yaml.safe_load(text).items()}
-    pairs = (part.split(":", 1) for part in text.split(",") if part.strip())
-    return {name.strip(): float(weight) for name, weight in pairs}
-
-
 def _settings(reward_url: str | None, rewards: Any) -> tuple[str, dict[str, float]]:
     url = reward_url or os.environ.get("REWARD_URL", "http://127.0.0.1:8000")
-    if isinstance(rewards, Mapping):
-        weights = {k: float(v) for k, v in rewards.items()}
-    else:
-        weights = parse_weights(rewards or os.environ.get("REWARD_WEIGHTS"))
-    return url, weights
+    spec = rewards if isinstance(rewards, Mapping) else rewards or os.environ.get("REWARD_WEIGHTS")
+    return url, parse_weights(spec, default={"accuracy": 1.0})
 
 
 def to_item(
