@@ -63,7 +63,7 @@ class GRPOConfig(BaseModel):
     beta: float = Field(0.0, ge=0, description="KL weight; 0 skips the reference model.")
     epsilon: float = Field(0.2, gt=0)
     epsilon_high: float | None = Field(None, description="Clip-higher (DAPO: 0.28).")
-    loss_type: LossType = Field("dapo", description="An aggregation in grpo.AGGREGATIONS.")
+    loss_type: LossType = Field("dapo", description="Token averaging: a grpo.AGGREGATIONS name.")
     scale_rewards: ScaleRewards = "group"
     mask_truncated_completions: bool = False
 

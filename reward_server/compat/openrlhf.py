@@ -21,6 +21,7 @@ from typing import Any
 from reward_server.schemas import OpenRLHFRequest, OpenRLHFResponse, ScoreRequest
 from reward_server.scoring import RequestError
 from trainer_client import weights
+from trainer_client.items import ScoreItem
 
 
 def parse_weights(spec: str | None, default: dict[str, float]) -> dict[str, float]:
@@ -57,9 +58,8 @@ def to_score_request(body: OpenRLHFRequest, weights: dict[str, float]) -> ScoreR
         )
     for query, prompt, label in zip(body.query, prompts, labels, strict=True):
         completion = query[len(prompt) :] if prompt and query.startswith(prompt) else query
-        item: dict[str, Any] = {"prompt": prompt, "completion": completion}
-        item.update(_label_fields(label))
-        items.append(item)
+        fields = {"prompt": prompt, "completion": completion, **_label_fields(label)}
+        items.append(ScoreItem.model_validate(fields).to_json())
     return ScoreRequest(items=items, rewards=weights)
 
 

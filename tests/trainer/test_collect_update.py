@@ -54,9 +54,10 @@ class FakeScorer:
         self.pending: list[tuple[list[dict], Future]] = []
 
     def submit(self, items):
+        items = [i.to_json() for i in items]  # what the client would send
         self.events.append(("submit", sorted({i["group_id"] for i in items})))
         future: Future = Future()
-        self.pending.append((list(items), future))
+        self.pending.append((items, future))
         if self.auto:
             self.release(len(self.pending) - 1)
         return future

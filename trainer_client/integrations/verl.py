@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from trainer_client.client import RewardClient, ScoreResult, SyncRewardClient
+from trainer_client.items import ScoreItem
 from trainer_client.weights import parse_weights
 
 _SYNC_CLIENTS: dict[tuple[str, str], SyncRewardClient] = {}
@@ -45,7 +46,7 @@ def _settings(reward_url: str | None, rewards: Any) -> tuple[str, dict[str, floa
 
 def to_item(
     data_source: str | None, solution_str: str, ground_truth: Any, extra_info: Any
-) -> dict[str, Any]:
+) -> ScoreItem:
     """One verl sample as a ``/score`` item.
 
     ``ground_truth`` is a math answer (string or list of accepted strings) or code tests (a
@@ -76,7 +77,7 @@ def to_item(
         item["id"] = str(extra["index"])
     if data_source:
         item.setdefault("id", str(data_source))
-    return item
+    return ScoreItem.model_validate(item)
 
 
 def to_verl(result: ScoreResult, reward_names: Sequence[str]) -> dict[str, float]:
@@ -151,12 +152,12 @@ class _Coalescer:
         self.client = client
         self.max_batch = max_batch
         self.delay_s = delay_s
-        self._pending: list[tuple[dict[str, Any], asyncio.Future[ScoreResult]]] = []
+        self._pending: list[tuple[ScoreItem, asyncio.Future[ScoreResult]]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.requests = 0
 
-    async def score(self, item: dict[str, Any]) -> ScoreResult:
+    async def score(self, item: ScoreItem) -> ScoreResult:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[ScoreResult] = loop.create_future()
         self._pending.append((item, future))
@@ -176,7 +177,7 @@ class _Coalescer:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _send(self, batch: list[tuple[dict[str, Any], asyncio.Future[ScoreResult]]]):
+    async def _send(self, batch: list[tuple[ScoreItem, asyncio.Future[ScoreResult]]]):
         self.requests += 1
         try:
             results = await self.client.score([item for item, _ in batch])
