@@ -20,7 +20,7 @@ except that the group std is the population std, as in the DeepSeekMath paper's 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal
 
 import torch
@@ -255,6 +255,27 @@ def aggregate_loss(
 
 
 @dataclass(frozen=True)
+class LossSettings:
+    """The objective's settings, with TRL's names; ``GRPOConfig`` has fields of the same names.
+
+    ``epsilon`` / ``epsilon_high``: the ratio is clipped to [1 - epsilon, 1 + epsilon_high]
+    (None: symmetric); ``beta``: weight of the k3 KL to the reference (0 skips it);
+    ``loss_type``: the aggregation (``AGGREGATIONS``).
+    """
+
+    loss_type: LossType = "dapo"
+    beta: float = 0.0
+    epsilon: float = 0.2
+    epsilon_high: float | None = None
+
+    @classmethod
+    def of(cls, config: object) -> LossSettings:
+        """Every field read by name from ``config`` (a ``GRPOConfig``): a new setting needs a
+        field here and in the config, nothing in between."""
+        return cls(**{f.name: getattr(config, f.name) for f in fields(cls)})
+
+
+@dataclass(frozen=True)
 class LossOutput:
     loss: Tensor  # [] this micro-batch's share; call backward on it
     metrics: dict[str, float]  # sums weighted by active tokens, see masked_sums
@@ -267,11 +288,8 @@ def grpo_loss(
     advantages: Tensor,
     mask: Tensor,
     norm: LossNormalizer,
+    settings: LossSettings = LossSettings(),
     *,
-    loss_type: LossType = "dapo",
-    beta: float = 0.0,
-    epsilon: float = 0.2,
-    epsilon_high: float | None = None,
     is_weights: Tensor | None = None,
 ) -> LossOutput:
     """The whole per-micro-batch objective: (surrogate + beta * k3 KL) * w, aggregated.
@@ -282,6 +300,7 @@ def grpo_loss(
     when the completions were sampled by another engine.
     """
     old = logp.detach() if old_logp is None else old_logp  # [N, T]
+    epsilon, epsilon_high, beta = settings.epsilon, settings.epsilon_high, settings.beta
     per_token, clip = clipped_surrogate(
         logp, old, advantages, epsilon, epsilon if epsilon_high is None else epsilon_high
     )  # [N, T]
@@ -293,7 +312,7 @@ def grpo_loss(
         per_token = per_token + beta * kl  # [N, T]
     if is_weights is not None:
         per_token = per_token * is_weights  # [N, T]
-    loss = aggregate_loss(per_token, mask, loss_type, norm)
+    loss = aggregate_loss(per_token, mask, settings.loss_type, norm)
     sums = masked_sums(mask, clip, kl)
     return LossOutput(loss=loss, metrics=sums)
 
@@ -340,6 +359,7 @@ __all__ = [
     "AGGREGATIONS",
     "LossNormalizer",
     "LossOutput",
+    "LossSettings",
     "aggregate_loss",
     "aggregation",
     "clipped_surrogate",

@@ -22,6 +22,7 @@ from trainer_client.collect import PendingGroup
 from trainer_client.config import GRPOConfig
 from trainer_client.grpo import (
     LossNormalizer,
+    LossSettings,
     ScaleRewards,
     group_advantages,
     grpo_loss,
@@ -264,6 +265,7 @@ def policy_update(
     loss is scaled by the process count so the two cancel.
     """
     cfg, model, accelerator = setup.cfg, setup.model, setup.accelerator
+    settings = LossSettings.of(cfg)
     sums: dict[str, float] = defaultdict(float)
     world = accelerator.num_processes
     for i, mb in enumerate(batches):
@@ -286,10 +288,7 @@ def policy_update(
                 adv,
                 mb.loss_mask,
                 norm,
-                loss_type=cfg.loss_type,
-                beta=cfg.beta,
-                epsilon=cfg.epsilon,
-                epsilon_high=cfg.epsilon_high,
+                settings,
                 is_weights=mb.is_weights,
             )
             accelerator.backward(out.loss * world)
