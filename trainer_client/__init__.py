@@ -1,7 +1,8 @@
 """Client and GRPO trainer for the verifiable-rewards service.
 
-The client (``trainer_client.client``) needs only httpx and tenacity; the trainer modules need
-torch and transformers (the ``[train]`` extra). Nothing here imports the server: it speaks HTTP.
+The client (``trainer_client.client``, items in ``trainer_client.items``) needs only httpx,
+tenacity and pydantic; the trainer modules need torch and transformers (the ``[train]`` extra).
+Nothing here imports the server: it speaks HTTP.
 """
 
 from trainer_client.client import (
@@ -12,12 +13,14 @@ from trainer_client.client import (
     ScoreResult,
     SyncRewardClient,
 )
+from trainer_client.items import ScoreItem
 
 __all__ = [
     "RewardClient",
     "RewardRequestError",
     "RewardServiceError",
     "RewardServiceUnavailable",
+    "ScoreItem",
     "ScoreResult",
     "SyncRewardClient",
 ]

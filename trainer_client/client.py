@@ -27,6 +27,8 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from trainer_client.items import ItemLike, item_json
+
 
 class RewardServiceError(Exception):
     """Base class of the client's errors."""
@@ -176,11 +178,11 @@ class RewardClient:
 
     def _body(
         self,
-        items: Sequence[Mapping[str, Any]],
+        items: Sequence[ItemLike],
         rewards: Mapping[str, float] | None,
         options: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {"items": [dict(i) for i in items]}
+        body: dict[str, Any] = {"items": [item_json(i) for i in items]}
         weights = rewards if rewards is not None else self.rewards
         if weights is not None:
             body["rewards"] = dict(weights)
@@ -204,7 +206,7 @@ class RewardClient:
 
     async def score_batch(
         self,
-        items: Sequence[Mapping[str, Any]],
+        items: Sequence[ItemLike],
         rewards: Mapping[str, float] | None = None,
         options: Mapping[str, Any] | None = None,
     ) -> list[ScoreResult]:
@@ -238,7 +240,7 @@ class RewardClient:
 
     async def score(
         self,
-        items: Sequence[Mapping[str, Any]],
+        items: Sequence[ItemLike],
         rewards: Mapping[str, float] | None = None,
         options: Mapping[str, Any] | None = None,
     ) -> list[ScoreResult]:
@@ -317,7 +319,7 @@ class SyncRewardClient:
 
     def submit(
         self,
-        items: Sequence[Mapping[str, Any]],
+        items: Sequence[ItemLike],
         rewards: Mapping[str, float] | None = None,
         options: Mapping[str, Any] | None = None,
     ) -> concurrent.futures.Future[list[ScoreResult]]:
@@ -326,7 +328,7 @@ class SyncRewardClient:
 
     def score(
         self,
-        items: Sequence[Mapping[str, Any]],
+        items: Sequence[ItemLike],
         rewards: Mapping[str, float] | None = None,
         options: Mapping[str, Any] | None = None,
         timeout: float | None = None,

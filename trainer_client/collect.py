@@ -22,11 +22,12 @@ import torch
 from trainer_client.client import ScoreResult
 from trainer_client.data import GroupRef, PromptSampler, reward_items
 from trainer_client.grpo import informative_groups
+from trainer_client.items import ScoreItem
 from trainer_client.rollout import Group, RolloutBackend
 
 
 class Scorer(Protocol):
-    def submit(self, items: Sequence[Mapping[str, Any]]) -> Future[list[ScoreResult]]: ...
+    def submit(self, items: Sequence[ScoreItem]) -> Future[list[ScoreResult]]: ...
 
 
 class Timer:
@@ -95,7 +96,7 @@ class Collector:
     think_prefilled: bool = False
     last: StepRollouts | None = None  # the latest step's rollouts, for sample logging
 
-    def _items(self, row: Mapping[str, Any], group: Group, ref: GroupRef) -> list[dict[str, Any]]:
+    def _items(self, row: Mapping[str, Any], group: Group, ref: GroupRef) -> list[ScoreItem]:
         lengths = [len(c) for c in group.completion_ids]
         return reward_items(
             row,
@@ -110,7 +111,7 @@ class Collector:
     def generate(self, rows: list[dict[str, Any]], step: int, first: int, timer: Timer):
         """Generate ``rows``' groups; with overlap each group is submitted as soon as it exists."""
         pending: list[PendingGroup] = []
-        waiting: list[tuple[dict[str, Any], Group, list[dict[str, Any]]]] = []
+        waiting: list[tuple[dict[str, Any], Group, list[ScoreItem]]] = []
         for start in range(0, len(rows), self.prompts_per_generation):
             chunk = rows[start : start + self.prompts_per_generation]
             with timer("generate"):

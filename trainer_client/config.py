@@ -16,6 +16,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from trainer_client.grpo import LossType, ScaleRewards
+from trainer_client.importance import ImportanceSamplingMode
+
 
 class GRPOConfig(BaseModel):
     """Everything a run needs; the defaults are the common case on one GPU."""
@@ -60,8 +63,8 @@ class GRPOConfig(BaseModel):
     beta: float = Field(0.0, ge=0, description="KL weight; 0 skips the reference model.")
     epsilon: float = Field(0.2, gt=0)
     epsilon_high: float | None = Field(None, description="Clip-higher (DAPO: 0.28).")
-    loss_type: Literal["grpo", "dapo", "dr_grpo"] = "dapo"
-    scale_rewards: Literal["group", "batch", "none"] = "group"
+    loss_type: LossType = Field("dapo", description="Token averaging: a grpo.AGGREGATIONS name.")
+    scale_rewards: ScaleRewards = "group"
     mask_truncated_completions: bool = False
 
     # Generation backend (TRL names)
@@ -73,9 +76,7 @@ class GRPOConfig(BaseModel):
     vllm_importance_sampling_correction: bool = Field(
         True, description="Weight token losses by pi_trainer / pi_sampler (truncated IS)."
     )
-    vllm_importance_sampling_mode: Literal[
-        "token_truncate", "token_mask", "sequence_truncate", "sequence_mask"
-    ] = "token_truncate"
+    vllm_importance_sampling_mode: ImportanceSamplingMode = "token_truncate"
     vllm_importance_sampling_clip_max: float | None = Field(3.0, gt=0, description="IS cap.")
     vllm_importance_sampling_clip_min: float | None = Field(None, ge=0)
 
@@ -159,10 +160,6 @@ class GRPOConfig(BaseModel):
     @property
     def prompts_per_step(self) -> int:
         return self.rollout_batch_size // self.num_generations
-
-    @property
-    def clip_high(self) -> float:
-        return self.epsilon if self.epsilon_high is None else self.epsilon_high
 
     @classmethod
     def from_yaml(cls, path: str | Path | None, **overrides: Any) -> GRPOConfig:

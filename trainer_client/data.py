@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+
+from trainer_client.items import ScoreItem
 
 
 class ChatTokenizer(Protocol):
@@ -116,10 +118,6 @@ class PromptSampler:
             self.drawn += 1
         return out
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        while True:
-            yield from self.take(1)
-
 
 @dataclass(frozen=True)
 class GroupRef:
@@ -137,11 +135,11 @@ def reward_items(
     fields: Sequence[str],
     max_tokens: int,
     think_prefilled: bool = False,
-) -> list[dict[str, Any]]:
+) -> list[ScoreItem]:
     """The ``/score`` items for one group: G completions of one prompt.
 
     >>> reward_items({"prompt": "2+3?", "answer": "5"}, ["5", "6"], [1, 1], GroupRef(0, 1),
-    ...              ["answer"], max_tokens=8)[1]["id"]
+    ...              ["answer"], max_tokens=8)[1].id
     's0-p1-g1'
     """
     group_id = f"s{ref.step}-p{ref.group}"
@@ -150,12 +148,14 @@ def reward_items(
         base["think_prefilled"] = True
     base.update({k: row[k] for k in fields if k in row and row[k] is not None})
     return [
-        {
-            **base,
-            "id": f"{group_id}-g{j}",
-            "completion": text,
-            "completion_tokens": int(n),
-            "max_tokens": max_tokens,
-        }
+        ScoreItem.model_validate(
+            {
+                **base,
+                "id": f"{group_id}-g{j}",
+                "completion": text,
+                "completion_tokens": int(n),
+                "max_tokens": max_tokens,
+            }
+        )
         for j, (text, n) in enumerate(zip(completions, completion_tokens, strict=True))
     ]

@@ -78,7 +78,7 @@ def generate_and_submit(
                 max_completion_length,
             )  # fmt: skip
             for item in items:
-                item["id"] = id_prefix + item["id"]
+                item.id = f"{id_prefix}{item.id}"
             pending.append((row, group, scorer.submit(items)))
     return pending
 

@@ -19,14 +19,13 @@ except that the group std is the population std, as in the DeepSeekMath paper's 
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from typing import Literal
 
 import torch
 from torch import Tensor
 
-LossType = Literal["grpo", "dapo", "dr_grpo"]
 ScaleRewards = Literal["group", "batch", "none"]
 
 
@@ -139,61 +138,6 @@ def token_logprobs(
     return logp, torch.cat(entropies) if with_entropy else None  # [N, T], [N, T] | None
 
 
-ImportanceSamplingMode = Literal[
-    "token_truncate", "token_mask", "sequence_truncate", "sequence_mask"
-]
-
-
-def importance_weights(
-    logp: Tensor,
-    sampling_logp: Tensor,
-    mask: Tensor,
-    mode: ImportanceSamplingMode = "token_truncate",
-    clip_max: float | None = 3.0,
-    clip_min: float | None = None,
-) -> tuple[Tensor, dict[str, float]]:
-    """Correction for sampling with a different engine than the one trained (vLLM vs trainer).
-
-    ``w = pi_trainer(o_t) / pi_sampler(o_t) = exp(logp - sampling_logp)`` per token (or its
-    product over the sequence), truncated to ``[clip_min, clip_max]`` or zeroed outside it
-    (``*_mask``): truncated importance sampling (Yao et al. 2025, "Your efficient RL framework
-    secretly brings you off-policy RL training"), TRL's ``vllm_importance_sampling_*`` modes.
-    Tokens without a sampling log-prob (NaN) get weight 1. Returns weights [N, T] (detached)
-    and sums for the mismatch metrics (``|logp - sampling_logp|`` and the weights).
-
-    >>> w, _ = importance_weights(torch.tensor([[0.0, -1.0]]), torch.tensor([[-2.0, -1.0]]),
-    ...                           torch.ones(1, 2), clip_max=3.0)
-    >>> w  # e^2 = 7.39 truncated to 3; equal log-probs give 1
-    tensor([[3., 1.]])
-    """
-    m = mask.bool()  # [N, T]
-    diff = torch.nan_to_num((logp.detach() - sampling_logp) * m, nan=0.0)  # [N, T]
-    sequence = mode.startswith("sequence")
-    log_w = diff.sum(dim=1, keepdim=True) if sequence else diff  # [N, 1] or [N, T]
-    weights = torch.exp(log_w)
-    low = -math.inf if clip_min is None else clip_min
-    high = math.inf if clip_max is None else clip_max
-    if mode.endswith("truncate"):
-        weights = weights.clamp(min=low, max=high)
-    elif mode.endswith("mask"):
-        weights = weights.masked_fill((weights < low) | (weights > high), 0.0)
-    else:
-        raise ValueError(f"unknown importance sampling mode {mode!r}")
-    weights = weights.expand_as(diff)  # [N, T]
-    delta = (logp.detach() - sampling_logp).abs()[m & ~torch.isnan(sampling_logp)]  # [k]
-    active = weights[m]  # [k']
-    stats = {
-        "tokens": float(delta.numel()),
-        "logp_diff_sum": float(delta.sum()) if delta.numel() else 0.0,
-        "logp_diff_max": float(delta.max()) if delta.numel() else 0.0,
-        "is_ratio_sum": float(active.sum()) if active.numel() else 0.0,
-        "is_ratio_min": float(active.min()) if active.numel() else math.nan,
-        "is_ratio_max": float(active.max()) if active.numel() else math.nan,
-        "is_tokens": float(active.numel()),
-    }
-    return weights, stats
-
-
 def k3_kl(logp: Tensor, ref_logp: Tensor) -> Tensor:
     """Per-token KL(pi_theta || pi_ref) with Schulman's k3 estimator: e^x - x - 1, x = ref - logp.
 
@@ -256,27 +200,79 @@ def normalizer_for(masks: list[Tensor], max_completion_length: int) -> LossNorma
     )
 
 
+# A token loss's aggregation: (token losses already masked [N, T], mask [N, T], the step's
+# totals) -> this micro-batch's share of the scalar loss []. ``loss_type`` names one of these.
+Aggregation = Callable[[Tensor, Tensor, LossNormalizer], Tensor]
+AGGREGATIONS: dict[str, Aggregation] = {}
+
+
+def aggregation(name: str) -> Callable[[Aggregation], Aggregation]:
+    """Register an aggregation under a ``loss_type`` name (the config accepts every name here)."""
+
+    def register(fn: Aggregation) -> Aggregation:
+        AGGREGATIONS[name] = fn
+        return fn
+
+    return register
+
+
+@aggregation("grpo")
+def sequence_mean(masked: Tensor, mask: Tensor, norm: LossNormalizer) -> Tensor:
+    """Mean over each sequence's tokens, then mean over sequences (length-biased; GRPO paper)."""
+    per_seq = masked.sum(dim=1) / mask.sum(dim=1).clamp(min=1)  # [N]
+    return per_seq.sum() / norm.num_sequences
+
+
+@aggregation("dapo")
+def token_mean(masked: Tensor, mask: Tensor, norm: LossNormalizer) -> Tensor:
+    """Sum over all tokens / active tokens in the whole step (DAPO's token-level mean)."""
+    return masked.sum() / norm.num_tokens
+
+
+@aggregation("dr_grpo")
+def constant_normalizer(masked: Tensor, mask: Tensor, norm: LossNormalizer) -> Tensor:
+    """Sum over all tokens / (sequences * max_completion_length), a constant (Dr. GRPO)."""
+    return masked.sum() / (norm.num_sequences * norm.max_completion_length)
+
+
+# The names config.py accepts for ``loss_type``: every registered aggregation.
+LossType = Literal[tuple(AGGREGATIONS)]  # type: ignore[valid-type]
+
+
 def aggregate_loss(
     per_token_loss: Tensor, mask: Tensor, loss_type: LossType, norm: LossNormalizer
 ) -> Tensor:
     """Reduce [N, T] token losses of one micro-batch to its share of the step's scalar loss.
 
-    - ``grpo``: mean over each sequence's tokens, then mean over sequences (length-biased).
-    - ``dapo``: sum over all tokens / active tokens in the whole step (token mean).
-    - ``dr_grpo``: sum over all tokens / (sequences * max_completion_length), a constant.
-
-    Worked example (one micro-batch = the whole step), losses [[1, 1, 0], [4, 0, 0]] with
-    masks [[1, 1, 0], [1, 0, 0]]: grpo (1 + 4) / 2 = 2.5, dapo 6 / 3 = 2, dr_grpo 6 / (2 * 3) = 1.
+    ``loss_type`` picks a registered aggregation (``AGGREGATIONS``): ``grpo``, ``dapo`` or
+    ``dr_grpo``. Worked example (one micro-batch = the whole step), losses [[1, 1, 0], [4, 0, 0]]
+    with masks [[1, 1, 0], [1, 0, 0]]: grpo (1 + 4) / 2 = 2.5, dapo 6 / 3 = 2,
+    dr_grpo 6 / (2 * 3) = 1.
     """
-    masked = per_token_loss * mask  # [N, T]
-    if loss_type == "grpo":
-        per_seq = masked.sum(dim=1) / mask.sum(dim=1).clamp(min=1)  # [N]
-        return per_seq.sum() / norm.num_sequences
-    if loss_type == "dapo":
-        return masked.sum() / norm.num_tokens
-    if loss_type == "dr_grpo":
-        return masked.sum() / (norm.num_sequences * norm.max_completion_length)
-    raise ValueError(f"unknown loss_type {loss_type!r}")
+    if loss_type not in AGGREGATIONS:
+        raise ValueError(f"unknown loss_type {loss_type!r}")
+    return AGGREGATIONS[loss_type](per_token_loss * mask, mask, norm)  # []
+
+
+@dataclass(frozen=True)
+class LossSettings:
+    """The objective's settings, with TRL's names; ``GRPOConfig`` has fields of the same names.
+
+    ``epsilon`` / ``epsilon_high``: the ratio is clipped to [1 - epsilon, 1 + epsilon_high]
+    (None: symmetric); ``beta``: weight of the k3 KL to the reference (0 skips it);
+    ``loss_type``: the aggregation (``AGGREGATIONS``).
+    """
+
+    loss_type: LossType = "dapo"
+    beta: float = 0.0
+    epsilon: float = 0.2
+    epsilon_high: float | None = None
+
+    @classmethod
+    def of(cls, config: object) -> LossSettings:
+        """Every field read by name from ``config`` (a ``GRPOConfig``): a new setting needs a
+        field here and in the config, nothing in between."""
+        return cls(**{f.name: getattr(config, f.name) for f in fields(cls)})
 
 
 @dataclass(frozen=True)
@@ -292,11 +288,8 @@ def grpo_loss(
     advantages: Tensor,
     mask: Tensor,
     norm: LossNormalizer,
+    settings: LossSettings = LossSettings(),
     *,
-    loss_type: LossType = "dapo",
-    beta: float = 0.0,
-    epsilon: float = 0.2,
-    epsilon_high: float | None = None,
     is_weights: Tensor | None = None,
 ) -> LossOutput:
     """The whole per-micro-batch objective: (surrogate + beta * k3 KL) * w, aggregated.
@@ -307,6 +300,7 @@ def grpo_loss(
     when the completions were sampled by another engine.
     """
     old = logp.detach() if old_logp is None else old_logp  # [N, T]
+    epsilon, epsilon_high, beta = settings.epsilon, settings.epsilon_high, settings.beta
     per_token, clip = clipped_surrogate(
         logp, old, advantages, epsilon, epsilon if epsilon_high is None else epsilon_high
     )  # [N, T]
@@ -318,7 +312,7 @@ def grpo_loss(
         per_token = per_token + beta * kl  # [N, T]
     if is_weights is not None:
         per_token = per_token * is_weights  # [N, T]
-    loss = aggregate_loss(per_token, mask, loss_type, norm)
+    loss = aggregate_loss(per_token, mask, settings.loss_type, norm)
     sums = masked_sums(mask, clip, kl)
     return LossOutput(loss=loss, metrics=sums)
 
@@ -335,24 +329,6 @@ def masked_sums(mask: Tensor, clip: ClipStats, kl: Tensor | None) -> dict[str, f
     if kl is not None:
         sums["kl"] = float((kl.detach() * m).sum())
     return sums
-
-
-def completion_mask(completion_ids: Tensor, eos_token_ids: list[int]) -> tuple[Tensor, Tensor]:
-    """Mask up to and including the first EOS, and which rows never emitted one (truncated).
-
-    >>> completion_mask(torch.tensor([[5, 2, 0], [5, 6, 7]]), eos_token_ids=[2])
-    (tensor([[1, 1, 0],
-            [1, 1, 1]]), tensor([False,  True]))
-    """
-    eos = torch.tensor(eos_token_ids, device=completion_ids.device)  # [E]
-    is_eos = torch.isin(completion_ids, eos)  # [N, T]
-    n, t = completion_ids.shape
-    has_eos = is_eos.any(dim=1)  # [N]
-    first = torch.where(
-        has_eos, is_eos.int().argmax(dim=1), torch.full_like(has_eos, t, dtype=torch.long)
-    )  # [N]
-    positions = torch.arange(t, device=completion_ids.device).expand(n, -1)  # [N, T]
-    return (positions <= first.unsqueeze(1)).long(), ~has_eos  # [N, T], [N]
 
 
 def pad_right(rows: list[list[int]], pad_token_id: int) -> tuple[Tensor, Tensor]:
@@ -380,14 +356,15 @@ def pad_left(rows: list[list[int]], pad_token_id: int) -> tuple[Tensor, Tensor]:
 
 __all__ = [
     "ClipStats",
+    "AGGREGATIONS",
     "LossNormalizer",
     "LossOutput",
+    "LossSettings",
     "aggregate_loss",
+    "aggregation",
     "clipped_surrogate",
-    "completion_mask",
     "group_advantages",
     "grpo_loss",
-    "importance_weights",
     "informative_groups",
     "k3_kl",
     "normalizer_for",

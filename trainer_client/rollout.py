@@ -38,7 +38,7 @@ class Group:
     truncated: list[bool]  # True where no EOS came within max_completion_length
     texts: list[str]  # decoded without special tokens: what the grader reads
     # log-prob of each sampled token under the sampler's own (processed) distribution, when the
-    # backend reports it: the denominator of the importance weight (grpo.importance_weights)
+    # backend reports it: the denominator of the importance weight (importance.importance_weights)
     sampling_logprobs: list[list[float]] | None = None
 
 

@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from trainer_client.checkpoint import LoopState, load_state, resolve_resume, save_checkpoint
 from trainer_client.client import check_service
 from trainer_client.collect import Collector, Scorer, StepRollouts, Timer
@@ -41,6 +39,7 @@ from trainer_client.rollout import (
 from trainer_client.step_metrics import rollout_metrics, samples, update_metrics
 from trainer_client.update import (
     LazyAdvantages,
+    TrainerSetup,
     agree_on_groups,
     build_micro_batches,
     fill_importance_weights,
@@ -210,7 +209,9 @@ def train(
         cfg.to_yaml(out_dir / "config.yaml")
     progress = Progress(cfg.max_steps, state.step, enabled=cfg.progress_bar and main)
     result = TrainResult(output_dir=out_dir)
-    pad_id = int(tokenizer.pad_token_id)
+    setup = TrainerSetup(
+        cfg, model, optimizer, scheduler, accelerator, int(tokenizer.pad_token_id), ref_model
+    )
     undecided_streak = 0
     evaluator = HeldOut(cfg, unwrapped, tokenizer, backend, scorer, encode)
 
@@ -226,9 +227,7 @@ def train(
         if state.step == 0:
             held_out(0)
         while state.step < cfg.max_steps:
-            metrics = run_step(
-                cfg, state, collector, model, ref_model, optimizer, scheduler, accelerator, pad_id
-            )
+            metrics = run_step(setup, state, collector)
             backend_sync_start = time.perf_counter()
             backend.update_weights(unwrapped)
             metrics["timing/sync_s"] = time.perf_counter() - backend_sync_start
@@ -266,18 +265,9 @@ def train(
     return result
 
 
-def run_step(
-    cfg: GRPOConfig,
-    state: LoopState,
-    collector: Collector,
-    model: Any,
-    ref_model: Any,
-    optimizer: torch.optim.Optimizer,
-    scheduler: Any,
-    accelerator: Any,
-    pad_token_id: int,
-) -> dict[str, float]:
+def run_step(setup: TrainerSetup, state: LoopState, collector: Collector) -> dict[str, float]:
     """One rollout batch and its ``num_iterations`` updates; returns the step's metrics."""
+    cfg, accelerator, scheduler = setup.cfg, setup.accelerator, setup.scheduler
     timer = Timer()
     start = time.perf_counter()
     rollouts: StepRollouts = collector.collect(
@@ -299,7 +289,7 @@ def run_step(
         batches = build_micro_batches(
             train_groups,
             cfg.per_device_train_batch_size,
-            pad_token_id,
+            setup.pad_token_id,
             cfg.mask_truncated_completions,
             accelerator.device,
         )
@@ -308,25 +298,22 @@ def run_step(
         )
         # no-grad passes on the bare module: DDP's forward may broadcast buffers, a collective
         # that must not depend on how many micro-batches this process happens to hold
-        bare = accelerator.unwrap_model(model)
+        bare = accelerator.unwrap_model(setup.model)
         with timer("logprob"):
             if cfg.num_iterations > 1 or use_is:
                 fill_logprobs(bare, batches, cfg.temperature, "old_logp")
             if use_is:
                 metrics.update(fill_importance_weights(batches, cfg))
-            if ref_model is not None:
+            if setup.ref_model is not None:
                 with accelerator.autocast():
-                    fill_logprobs(ref_model, batches, cfg.temperature, "ref_logp")
+                    fill_logprobs(setup.ref_model, batches, cfg.temperature, "ref_logp")
         norm = step_normalizer(batches, cfg.max_completion_length, accelerator)
         advantages = LazyAdvantages(train_groups, cfg.num_generations, cfg.scale_rewards, batch_std)
         sums: dict[str, float] = {}
         wait_before = timer.totals["reward_wait"]
         update_start = time.perf_counter()
         for iteration in range(cfg.num_iterations):
-            step_sums = policy_update(
-                model, optimizer, batches, advantages, norm, cfg, accelerator, timer,
-                with_entropy=iteration == 0,
-            )  # fmt: skip
+            step_sums = policy_update(setup, batches, advantages, norm, with_entropy=iteration == 0)
             scheduler.step()
             for key, value in step_sums.items():
                 sums[key] = sums.get(key, 0.0) + value

@@ -13,23 +13,41 @@ from collections import defaultdict
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
-from trainer_client.collect import PendingGroup, Timer
+from trainer_client.collect import PendingGroup
+from trainer_client.config import GRPOConfig
 from trainer_client.grpo import (
     LossNormalizer,
+    LossSettings,
     ScaleRewards,
     group_advantages,
     grpo_loss,
-    importance_weights,
     normalizer_for,
     pad_left,
     pad_right,
     token_logprobs,
 )
+from trainer_client.importance import importance_weights
+
+if TYPE_CHECKING:
+    from accelerate import Accelerator
+
+
+@dataclass
+class TrainerSetup:
+    """What every step trains with, built once by ``train.train``."""
+
+    cfg: GRPOConfig
+    model: torch.nn.Module  # the policy as accelerate prepared it (DDP-wrapped when distributed)
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler  # stepped once per update, unwrapped
+    accelerator: Accelerator
+    pad_token_id: int
+    ref_model: torch.nn.Module | None = None  # frozen reference; only when beta > 0
 
 
 @dataclass
@@ -149,7 +167,7 @@ def fill_logprobs(
     model.train(was_training)
 
 
-def agree_on_groups(n_local: int, accelerator: Any = None) -> int:
+def agree_on_groups(n_local: int, accelerator: Accelerator | None = None) -> int:
     """How many groups every process trains on this step: the minimum over processes.
 
     Dynamic sampling can leave processes with different numbers of informative groups, even
@@ -163,7 +181,7 @@ def agree_on_groups(n_local: int, accelerator: Any = None) -> int:
     return int(counts.min())
 
 
-def fill_importance_weights(batches: Sequence[MicroBatch], cfg: Any) -> dict[str, float]:
+def fill_importance_weights(batches: Sequence[MicroBatch], cfg: GRPOConfig) -> dict[str, float]:
     """Importance weights from ``old_logp`` and ``sampling_logp``; returns mismatch metrics.
 
     Metric names follow TRL: ``sampling/sampling_logp_difference/{mean,max}`` (nats per token)
@@ -197,7 +215,9 @@ def fill_importance_weights(batches: Sequence[MicroBatch], cfg: Any) -> dict[str
     }
 
 
-def global_reward_std(pending: Sequence[PendingGroup], accelerator: Any = None) -> float:
+def global_reward_std(
+    pending: Sequence[PendingGroup], accelerator: Accelerator | None = None
+) -> float:
     """Population std of every decided reward of the step on all processes (waits for all).
 
     ``scale_rewards: batch`` divides by the std of the whole batch, and under data parallelism
@@ -217,7 +237,9 @@ def global_reward_std(pending: Sequence[PendingGroup], accelerator: Any = None) 
 
 
 def step_normalizer(
-    batches: Sequence[MicroBatch], max_completion_length: int, accelerator: Any = None
+    batches: Sequence[MicroBatch],
+    max_completion_length: int,
+    accelerator: Accelerator | None = None,
 ) -> LossNormalizer:
     """Totals over all micro-batches, summed over processes when distributed."""
     local = normalizer_for([b.loss_mask for b in batches], max_completion_length)
@@ -231,14 +253,10 @@ def step_normalizer(
 
 
 def policy_update(
-    model: torch.nn.Module,
-    optimizer: torch.optim.Optimizer,
+    setup: TrainerSetup,
     batches: Sequence[MicroBatch],
     advantages: LazyAdvantages,
     norm: LossNormalizer,
-    cfg: Any,
-    accelerator: Any,
-    timer: Timer,
     with_entropy: bool = True,
 ) -> dict[str, float]:
     """One optimizer step over all micro-batches; returns token sums and the step's loss.
@@ -246,6 +264,8 @@ def policy_update(
     Under DDP gradients are averaged over processes, while ``norm`` holds global totals: the
     loss is scaled by the process count so the two cancel.
     """
+    cfg, model, accelerator = setup.cfg, setup.model, setup.accelerator
+    settings = LossSettings.of(cfg)
     sums: dict[str, float] = defaultdict(float)
     world = accelerator.num_processes
     for i, mb in enumerate(batches):
@@ -268,10 +288,7 @@ def policy_update(
                 adv,
                 mb.loss_mask,
                 norm,
-                loss_type=cfg.loss_type,
-                beta=cfg.beta,
-                epsilon=cfg.epsilon,
-                epsilon_high=cfg.epsilon_high,
+                settings,
                 is_weights=mb.is_weights,
             )
             accelerator.backward(out.loss * world)
@@ -283,6 +300,6 @@ def policy_update(
     if cfg.max_grad_norm is not None:
         grad_norm = accelerator.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
         sums["grad_norm"] = float(grad_norm)
-    optimizer.step()
-    optimizer.zero_grad(set_to_none=True)
+    setup.optimizer.step()
+    setup.optimizer.zero_grad(set_to_none=True)
     return dict(sums)

@@ -20,20 +20,16 @@ from typing import Any
 
 from reward_server.schemas import OpenRLHFRequest, OpenRLHFResponse, ScoreRequest
 from reward_server.scoring import RequestError
+from trainer_client import weights
+from trainer_client.items import ScoreItem
 
 
 def parse_weights(spec: str | None, default: dict[str, float]) -> dict[str, float]:
-    """``"accuracy:1,format:0.5"`` -> ``{"accuracy": 1.0, "format": 0.5}``."""
-    if not spec:
-        return dict(default)
-    weights: dict[str, float] = {}
-    for part in spec.split(","):
-        name, _, weight = part.partition(":")
-        try:
-            weights[name.strip()] = float(weight) if weight else 1.0
-        except ValueError as exc:
-            raise RequestError(f"rewards: {part!r} is not name:weight") from exc
-    return weights
+    """``?rewards=accuracy:1,format:0.5`` -> weights (``weights.parse_weights``), else a 422."""
+    try:
+        return weights.parse_weights(spec, default)
+    except weights.WeightsError as exc:
+        raise RequestError(f"rewards: {exc}") from exc
 
 
 def _label_fields(label: Any) -> dict[str, Any]:
@@ -62,9 +58,8 @@ def to_score_request(body: OpenRLHFRequest, weights: dict[str, float]) -> ScoreR
         )
     for query, prompt, label in zip(body.query, prompts, labels, strict=True):
         completion = query[len(prompt) :] if prompt and query.startswith(prompt) else query
-        item: dict[str, Any] = {"prompt": prompt, "completion": completion}
-        item.update(_label_fields(label))
-        items.append(item)
+        fields = {"prompt": prompt, "completion": completion, **_label_fields(label)}
+        items.append(ScoreItem.model_validate(fields).to_json())
     return ScoreRequest(items=items, rewards=weights)
 
 

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from trainer_client import weights
+
 # Item fields read from a column of the same name unless mapped; ``rewards`` (per-item weights)
 # is left out on purpose: stored rollouts often carry a ``rewards`` column of numbers.
 ITEM_COLUMNS = (
@@ -65,19 +67,11 @@ def parse_mapping(spec: str | None) -> dict[str, str]:
 
 
 def parse_weights(spec: str) -> dict[str, float]:
-    """``"accuracy:1,format:0.5"`` -> ``{"accuracy": 1.0, "format": 0.5}`` (no weight: 1)."""
-    weights: dict[str, float] = {}
-    for part in spec.split(","):
-        if not part.strip():
-            continue
-        name, _, weight = part.partition(":")
-        try:
-            weights[name.strip()] = float(weight) if weight.strip() else 1.0
-        except ValueError as exc:
-            raise InputError(f"--rewards: {part!r} is not name:weight") from exc
-    if not weights:
-        raise InputError("--rewards names no reward")
-    return weights
+    """``--rewards accuracy:1,format:0.5`` -> weights (``weights.parse_weights``) or InputError."""
+    try:
+        return weights.parse_weights(spec)
+    except weights.WeightsError as exc:
+        raise InputError(f"--rewards: {exc}") from exc
 
 
 def load_rows(source: str, split: str | None = None) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ from trainer_client.collect import PendingGroup, StepRollouts
 from trainer_client.config import GRPOConfig
 from trainer_client.rollout import Group
 from trainer_client.train import run_step
-from trainer_client.update import agree_on_groups, global_reward_std
+from trainer_client.update import TrainerSetup, agree_on_groups, global_reward_std
 
 
 def pending(rewards: list[float], seed: int) -> PendingGroup:
@@ -79,10 +79,11 @@ def main() -> None:
         [[pending([1.0, 0.0], 6)], [pending([0.0, 1.0], 7), pending([1.0, 0.0], 8)]][rank],
     ]
     collector = ScriptedCollector(steps)
+    setup = TrainerSetup(cfg, model, optimizer, scheduler, accelerator, pad_token_id=0)
     state = LoopState()
     results = []
     for _ in steps:
-        metrics = run_step(cfg, state, collector, model, None, optimizer, scheduler, accelerator, 0)  # type: ignore[arg-type]
+        metrics = run_step(setup, state, collector)  # type: ignore[arg-type]
         results.append(
             {"skipped": metrics["sampling/skipped_update"],
              "groups": metrics["sampling/groups_trained"]}

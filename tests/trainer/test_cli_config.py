@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_trl_names_and_validation() -> None:
     cfg = GRPOConfig(model_name_or_path="m", dataset_path="d", scale_rewards=False)
-    assert cfg.scale_rewards == "none" and cfg.loss_type == "dapo" and cfg.clip_high == cfg.epsilon
+    assert cfg.scale_rewards == "none" and cfg.loss_type == "dapo" and cfg.epsilon_high is None
     assert (
         GRPOConfig(model_name_or_path="m", dataset_path="d", scale_rewards=True).scale_rewards
         == "group"

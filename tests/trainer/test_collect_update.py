@@ -16,6 +16,7 @@ from trainer_client.data import PromptSampler
 from trainer_client.rollout import Group
 from trainer_client.update import (
     LazyAdvantages,
+    TrainerSetup,
     build_micro_batches,
     policy_update,
     step_normalizer,
@@ -53,9 +54,10 @@ class FakeScorer:
         self.pending: list[tuple[list[dict], Future]] = []
 
     def submit(self, items):
+        items = [i.to_json() for i in items]  # what the client would send
         self.events.append(("submit", sorted({i["group_id"] for i in items})))
         future: Future = Future()
-        self.pending.append((list(items), future))
+        self.pending.append((items, future))
         if self.auto:
             self.release(len(self.pending) - 1)
         return future
@@ -181,6 +183,7 @@ class RecordingOptimizer(torch.optim.SGD):
 @pytest.mark.parametrize("loss_type", ["grpo", "dapo", "dr_grpo"])
 def test_update_gradient_independent_of_micro_batch_size(tiny_model_dir, loss_type) -> None:
     from accelerate import Accelerator
+    from torch.optim.lr_scheduler import LambdaLR
     from transformers import AutoModelForCausalLM
 
     torch.manual_seed(0)
@@ -203,16 +206,10 @@ def test_update_gradient_independent_of_micro_batch_size(tiny_model_dir, loss_ty
         batches = build_micro_batches(groups, size, pad_token_id=0, mask_truncated=False)
         opt = RecordingOptimizer(model.parameters())
         norm = step_normalizer(batches, cfg.max_completion_length)
-        sums = policy_update(
-            model,
-            opt,
-            batches,
-            LazyAdvantages(groups, 2, "group"),
-            norm,
-            cfg,
-            Accelerator(cpu=True),
-            Timer(),
+        setup = TrainerSetup(
+            cfg, model, opt, LambdaLR(opt, lambda _: 1.0), Accelerator(cpu=True), pad_token_id=0
         )
+        sums = policy_update(setup, batches, LazyAdvantages(groups, 2, "group"), norm)
         grads.append(opt.grads[0])
         assert sums["tokens"] == sum(sum(p) for p in lengths)
     for other in grads[1:]:

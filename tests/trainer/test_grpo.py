@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import doctest
 import math
+import typing
 
 import pytest
 import torch
 
-from trainer_client import grpo
+from trainer_client import grpo, importance
 from trainer_client.grpo import (
     LossNormalizer,
+    LossSettings,
     aggregate_loss,
     clipped_surrogate,
-    completion_mask,
     group_advantages,
     grpo_loss,
     informative_groups,
@@ -106,8 +107,7 @@ def test_symmetric_clip_when_no_epsilon_high() -> None:
         torch.tensor([1.0]),
         torch.ones(1, 1),
         LossNormalizer(1, 1, 1),
-        loss_type="dapo",
-        epsilon=0.2,
+        LossSettings(loss_type="dapo", epsilon=0.2),
     )
     assert out.loss.item() == pytest.approx(-1.2)  # clipped at 1 + 0.2, not 1.25
 
@@ -120,6 +120,25 @@ def test_aggregation_variants_by_hand() -> None:
     assert aggregate_loss(losses, mask, "grpo", norm).item() == pytest.approx(2.5)  # (1 + 4) / 2
     assert aggregate_loss(losses, mask, "dapo", norm).item() == pytest.approx(2.0)  # 6 / 3
     assert aggregate_loss(losses, mask, "dr_grpo", norm).item() == pytest.approx(1.0)  # 6 / (2*3)
+
+
+def test_config_accepts_exactly_the_registered_aggregations() -> None:
+    from trainer_client.config import GRPOConfig
+
+    accepted = typing.get_args(GRPOConfig.model_fields["loss_type"].annotation)
+    assert set(accepted) == set(grpo.AGGREGATIONS) == {"grpo", "dapo", "dr_grpo"}
+    with pytest.raises(ValueError, match="unknown loss_type"):
+        aggregate_loss(torch.ones(1, 1), torch.ones(1, 1), "bnpo", LossNormalizer(1, 1, 1))
+
+
+def test_loss_settings_are_read_from_the_config_by_name() -> None:
+    from trainer_client.config import GRPOConfig
+
+    cfg = GRPOConfig(
+        model_name_or_path="m", dataset_path="d", loss_type="grpo", beta=0.04, epsilon=0.1,
+        epsilon_high=0.3,
+    )  # fmt: skip
+    assert LossSettings.of(cfg) == LossSettings("grpo", beta=0.04, epsilon=0.1, epsilon_high=0.3)
 
 
 @pytest.mark.parametrize(
@@ -135,7 +154,8 @@ def test_each_loss_variant_value_and_gradient(loss_type, expected, grad_row0, gr
     logp = torch.tensor([[-1.0, -2.0, -3.0], [-0.5, -0.5, -0.5]], requires_grad=True)
     mask = torch.tensor([[1, 1, 0], [1, 1, 1]])
     norm = LossNormalizer(num_sequences=2, num_tokens=5, max_completion_length=4)
-    out = grpo_loss(logp, None, None, torch.tensor([2.0, -1.0]), mask, norm, loss_type=loss_type)
+    settings = LossSettings(loss_type)
+    out = grpo_loss(logp, None, None, torch.tensor([2.0, -1.0]), mask, norm, settings)
     assert out.loss.item() == pytest.approx(expected)
     out.loss.backward()
     close(logp.grad[0], [grad_row0, grad_row0, 0.0])
@@ -153,15 +173,15 @@ def test_kl_term_added_with_beta() -> None:
         torch.zeros(1),
         torch.ones(1, 2),
         LossNormalizer(1, 2, 2),
-        loss_type="dapo",
-        beta=0.1,
+        LossSettings(loss_type="dapo", beta=0.1),
     )
     assert out.loss.item() == pytest.approx(0.1 * math.exp(-1) / 2, abs=1e-6)
     assert out.metrics["kl"] == pytest.approx(math.exp(-1), abs=1e-6)
     with pytest.raises(ValueError, match="reference"):
         grpo_loss(
-            logp, None, None, torch.zeros(1), torch.ones(1, 2), LossNormalizer(1, 2, 2), beta=0.1
-        )
+            logp, None, None, torch.zeros(1), torch.ones(1, 2), LossNormalizer(1, 2, 2),
+            LossSettings(beta=0.1),
+        )  # fmt: skip
 
 
 @pytest.mark.parametrize("loss_type", ["grpo", "dapo", "dr_grpo"])
@@ -178,16 +198,16 @@ def test_gradient_accumulation_equals_full_batch(loss_type: str) -> None:
     def logp_of(rows: slice) -> torch.Tensor:
         return torch.nn.functional.logsigmoid(weights[rows])  # stands in for a model
 
-    kwargs = {"loss_type": loss_type, "beta": 0.05, "epsilon": 0.2, "epsilon_high": 0.28}
+    settings = LossSettings(loss_type, beta=0.05, epsilon=0.2, epsilon_high=0.28)
     full_norm = normalizer_for([mask], max_completion_length=t)
-    full = grpo_loss(logp_of(slice(None)), old, ref, adv, mask, full_norm, **kwargs).loss
+    full = grpo_loss(logp_of(slice(None)), old, ref, adv, mask, full_norm, settings).loss
     (full_grad,) = torch.autograd.grad(full, weights)
 
     parts = [slice(0, 2), slice(2, 3), slice(3, 6)]
     norm = normalizer_for([mask[p] for p in parts], max_completion_length=t)
     assert norm == full_norm
     total = sum(
-        grpo_loss(logp_of(p), old[p], ref[p], adv[p], mask[p], norm, **kwargs).loss for p in parts
+        grpo_loss(logp_of(p), old[p], ref[p], adv[p], mask[p], norm, settings).loss for p in parts
     )
     (accum_grad,) = torch.autograd.grad(total, weights)
     assert torch.allclose(accum_grad, full_grad, atol=1e-6)
@@ -196,7 +216,7 @@ def test_gradient_accumulation_equals_full_batch(loss_type: str) -> None:
     # Normalising each micro-batch by its own size (the usual bug) gives a different gradient.
     naive = sum(
         grpo_loss(
-            logp_of(p), old[p], ref[p], adv[p], mask[p], normalizer_for([mask[p]], t), **kwargs
+            logp_of(p), old[p], ref[p], adv[p], mask[p], normalizer_for([mask[p]], t), settings
         ).loss
         / len(parts)
         for p in parts
@@ -210,8 +230,9 @@ def test_clip_metrics_are_token_sums() -> None:
     mask = torch.tensor([[1, 1], [1, 0]])
     adv = torch.tensor([1.0, -1.0])
     out = grpo_loss(
-        logp, torch.zeros(2, 2), None, adv, mask, LossNormalizer(2, 3, 2), epsilon_high=0.28
-    )
+        logp, torch.zeros(2, 2), None, adv, mask, LossNormalizer(2, 3, 2),
+        LossSettings(epsilon_high=0.28),
+    )  # fmt: skip
     assert out.metrics["tokens"] == 3
     assert out.metrics["clip_ratio/high_mean"] == 1
     assert out.metrics["clip_ratio/low_mean"] == 1
@@ -219,9 +240,6 @@ def test_clip_metrics_are_token_sums() -> None:
 
 
 def test_masks_and_padding() -> None:
-    mask, truncated = completion_mask(torch.tensor([[5, 2, 0, 0], [2, 7, 7, 7], [5, 6, 7, 8]]), [2])
-    assert mask.tolist() == [[1, 1, 0, 0], [1, 0, 0, 0], [1, 1, 1, 1]]
-    assert truncated.tolist() == [False, False, True]
     ids, m = pad_left([[1, 2, 3], [4]], pad_token_id=0)
     assert ids.tolist() == [[1, 2, 3], [0, 0, 4]] and m.tolist() == [[1, 1, 1], [0, 0, 1]]
     ids, m = pad_right([[1, 2, 3], [4]], pad_token_id=0)
@@ -245,3 +263,4 @@ def test_token_logprobs_match_manual(tiny_model_dir) -> None:
 
 def test_docstring_examples() -> None:
     assert doctest.testmod(grpo).failed == 0
+    assert doctest.testmod(importance).failed == 0

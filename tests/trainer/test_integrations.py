@@ -16,7 +16,7 @@ from .conftest import StandIn
 def test_trl_items_carry_dataset_columns() -> None:
     prompts = [[{"role": "user", "content": "2+3?"}]] * 2
     completions = [[{"role": "assistant", "content": "5"}], [{"role": "assistant", "content": "6"}]]
-    items = build_items(
+    built = build_items(
         prompts,
         completions,
         [[1, 2], [3]],
@@ -24,6 +24,7 @@ def test_trl_items_carry_dataset_columns() -> None:
         {"answer": ["5", "5"], "tests": [None, None], "other": [1, 2]},
         8,
     )
+    items = [item.to_json() for item in built]
     assert items[0] == {
         "id": 0,
         "prompt": "2+3?",
@@ -152,14 +153,14 @@ def test_inside_real_trl_grpo_trainer(tmp_path, tiny_model_dir, stand_in: StandI
 
 
 def test_verl_item_mapping() -> None:
-    item = verl.to_item("gsm8k", "so \\boxed{4}", "4", {"index": 12, "question": "2+2?"})
+    item = verl.to_item("gsm8k", "so \\boxed{4}", "4", {"index": 12, "question": "2+2?"}).to_json()
     assert item == {"completion": "so \\boxed{4}", "answer": "4", "prompt": "2+2?", "id": "12"}
     code = verl.to_item(
         "apps",
         "```python\nprint(1)\n```",
         '{"inputs": ["\\n"], "outputs": ["1\\n"]}',
         {"language": "python"},
-    )
+    ).to_json()
     assert code["tests"] == {"inputs": ["\n"], "outputs": ["1\n"]} and code["language"] == "python"
     assert "answer" not in code
 

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from trainer_client import grpo
-from trainer_client.grpo import LossNormalizer, grpo_loss, importance_weights
+from trainer_client.grpo import LossNormalizer, grpo_loss
+from trainer_client.importance import importance_weights
 from trainer_client.rollout import SamplingSpec, TransformersBackend
 
 

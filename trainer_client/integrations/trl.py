@@ -20,6 +20,7 @@ from typing import Any
 
 from trainer_client.client import RewardClient, ScoreResult, SyncRewardClient
 from trainer_client.data import prompt_text
+from trainer_client.items import ScoreItem
 
 DEFAULT_COLUMNS = ("answer", "tests", "language", "target_language", "think_prefilled", "rewards")
 
@@ -43,7 +44,7 @@ def build_items(
     columns: Sequence[str],
     kwargs: Mapping[str, Any],
     max_tokens: int | None = None,
-) -> list[dict[str, Any]]:
+) -> list[ScoreItem]:
     """The ``/score`` items for one TRL call, in TRL's order."""
     items = []
     for i, (prompt, completion) in enumerate(zip(prompts, completions, strict=True)):
@@ -61,7 +62,7 @@ def build_items(
             values = kwargs.get(column)
             if values is not None and values[i] is not None:
                 item[column] = values[i]
-        items.append(item)
+        items.append(ScoreItem.model_validate(item))
     return items
 
 

@@ -9,9 +9,10 @@ Point verl's custom reward function at this file::
     +reward.custom_reward_function.reward_kwargs.rewards='{accuracy: 1.0, format: 0.5}'
 
 Without ``reward_kwargs`` the environment decides: ``REWARD_URL``, ``REWARD_WEIGHTS``
-(``accuracy:1,format:0.5``), ``REWARD_API_KEY``. verl's reward loop calls the function once per
-sample; the async variant coalesces the calls that arrive within a few milliseconds into one
-``/score`` request. ``compute_score_batch`` suits verl's ``batch`` reward manager.
+(``accuracy:1,format:0.5``, see ``trainer_client.weights``), ``REWARD_API_KEY``. verl's reward
+loop calls the function once per sample; the async variant coalesces the calls that arrive
+within a few milliseconds into one ``/score`` request. ``compute_score_batch`` suits verl's
+``batch`` reward manager.
 
 verl wants a number: a null reward (undecided) becomes 0.0 with ``reward_null`` = 1 in the
 returned dict, so it shows in verl's logs instead of disappearing. ``acc`` rides along for
@@ -29,40 +30,23 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import yaml
-
 from trainer_client.client import RewardClient, ScoreResult, SyncRewardClient
+from trainer_client.items import ScoreItem
+from trainer_client.weights import parse_weights
 
 _SYNC_CLIENTS: dict[tuple[str, str], SyncRewardClient] = {}
 _COALESCERS: dict[tuple[int, str, str], _Coalescer] = {}
 
 
-def parse_weights(text: str | None) -> dict[str, float]:
-    """``"accuracy:1,format:0.5"`` or YAML/JSON mapping -> weights; empty means accuracy only.
-
-    >>> parse_weights("accuracy:1,format:0.5")
-    {'accuracy': 1.0, 'format': 0.5}
-    """
-    if not text:
-        return {"accuracy": 1.0}
-    if text.strip().startswith("{"):
-        return {k: float(v) for k, v in yaml.safe_load(text).items()}
-    pairs = (part.split(":", 1) for part in text.split(",") if part.strip())
-    return {name.strip(): float(weight) for name, weight in pairs}
-
-
 def _settings(reward_url: str | None, rewards: Any) -> tuple[str, dict[str, float]]:
     url = reward_url or os.environ.get("REWARD_URL", "http://127.0.0.1:8000")
-    if isinstance(rewards, Mapping):
-        weights = {k: float(v) for k, v in rewards.items()}
-    else:
-        weights = parse_weights(rewards or os.environ.get("REWARD_WEIGHTS"))
-    return url, weights
+    spec = rewards if isinstance(rewards, Mapping) else rewards or os.environ.get("REWARD_WEIGHTS")
+    return url, parse_weights(spec, default={"accuracy": 1.0})
 
 
 def to_item(
     data_source: str | None, solution_str: str, ground_truth: Any, extra_info: Any
-) -> dict[str, Any]:
+) -> ScoreItem:
     """One verl sample as a ``/score`` item.
 
     ``ground_truth`` is a math answer (string or list of accepted strings) or code tests (a
@@ -93,7 +77,7 @@ def to_item(
         item["id"] = str(extra["index"])
     if data_source:
         item.setdefault("id", str(data_source))
-    return item
+    return ScoreItem.model_validate(item)
 
 
 def to_verl(result: ScoreResult, reward_names: Sequence[str]) -> dict[str, float]:
@@ -168,12 +152,12 @@ class _Coalescer:
         self.client = client
         self.max_batch = max_batch
         self.delay_s = delay_s
-        self._pending: list[tuple[dict[str, Any], asyncio.Future[ScoreResult]]] = []
+        self._pending: list[tuple[ScoreItem, asyncio.Future[ScoreResult]]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.requests = 0
 
-    async def score(self, item: dict[str, Any]) -> ScoreResult:
+    async def score(self, item: ScoreItem) -> ScoreResult:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[ScoreResult] = loop.create_future()
         self._pending.append((item, future))
@@ -193,7 +177,7 @@ class _Coalescer:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _send(self, batch: list[tuple[dict[str, Any], asyncio.Future[ScoreResult]]]):
+    async def _send(self, batch: list[tuple[ScoreItem, asyncio.Future[ScoreResult]]]):
         self.requests += 1
         try:
             results = await self.client.score([item for item, _ in batch])
