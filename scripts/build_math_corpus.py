@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from math_corpus_rows import ADVERSARIAL, GENERAL, PUBLIC_REPORTS
+from math_corpus_styles import STYLES, answer_head, styled, think
 
 # Tables of cases read better one case per line.
 # fmt: off
@@ -32,17 +33,6 @@ NEVER_REWARD = ("tiny_huge", "units", "hedge", "no_answer", "echo", "choice_in_f
 
 Row = dict[str, Any]
 ROWS: list[Row] = []
-
-THINKS = (
-    "<think>\nLet me set up the problem and compute carefully.\n</think>\n\n",
-    "<think>\nFirst I simplify, then I check the result against the conditions.\n</think>\n\n",
-    "<think>\nTry small cases, find the pattern, then verify it.\n</think>\n",
-)
-
-
-def think(n: int) -> str:
-    return THINKS[n % len(THINKS)]
-
 
 def add(
     kind: str, completion: str, reference: str, label: int, reason: str, **extra: str
@@ -359,36 +349,6 @@ def general() -> None:
     add("echo", think(2) + "$\\boxed{7}$", "7", 1, "evaluated", prompt="Evaluate $3+4$.")
 
 
-STYLES = ("boxed", "minerva", "bold", "plain", "phrase", "leak", "unicode")
-
-
-def _unicode(answer: str) -> str | None:
-    table = {"\\sqrt{": "√{", "\\pi": "π", "^\\circ": "°", "\\infty": "∞", "\\le ": "≤ "}
-    out = answer
-    for latex, symbol in table.items():
-        out = out.replace(latex, symbol)
-    return out if out != answer and "\\" not in out else None
-
-
-def _styled(style: str, answer: str, i: int) -> str | None:
-    head = think(i) + "Putting the steps together.\n\n"
-    if style == "boxed":
-        return head + f"Therefore, the answer is $\\boxed{{{answer}}}$."
-    if style == "minerva":
-        return head + f"Final Answer: The final answer is ${answer}$. I hope it is correct."
-    if style == "bold":
-        return head + f"**Answer:** ${answer}$"
-    if style == "plain":
-        return head + f"The answer is ${answer}$."
-    if style == "phrase":
-        return head + f"So the final answer is ${answer}$"
-    if style == "leak":
-        return head + (f"$\\boxed{{{answer}}}$<|im_end|>\n<|im_start|>user\nAnd 2+2?"
-                       "<|im_end|>\n\\boxed{4}")
-    uni = _unicode(answer)
-    return None if uni is None else head + f"The answer is {uni}."
-
-
 def math500(limit: int = 300) -> None:
     rows = [json.loads(line) for line in MATH500.open()]
     rng = random.Random(7)
@@ -400,13 +360,13 @@ def math500(limit: int = 300) -> None:
             break
         ref = row["answer"]
         style = STYLES[i % len(STYLES)]
-        right = _styled(style, ref, i)
+        right = styled(style, ref, answer_head(i))
         if right is None:
             style = "boxed"
-            right = _styled(style, ref, i)
+            right = styled(style, ref, answer_head(i))
         assert right is not None
         wrong_ref = rng.choice([a for a in answers if a.strip() != ref.strip()])
-        wrong = _styled(style if style != "unicode" else "boxed", wrong_ref, i)
+        wrong = styled(style if style != "unicode" else "boxed", wrong_ref, answer_head(i))
         origin = f"math500:{row['unique_id']}"
         add(f"math500_{style}", right, ref, 1, f"MATH-500 reference written {style}", origin=origin)
         if wrong is not None and count % 2 == 0:
