@@ -20,3 +20,7 @@ def main() -> None:
             "pip install '.[server]' from the checkout"
         )
     app()
+
+
+if __name__ == "__main__":
+    main()

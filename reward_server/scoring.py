@@ -190,7 +190,7 @@ class Scorer:
             p = params.get(spec.name) or spec.params()
             started = time.perf_counter()
             try:
-                score = await spec.fn(slot.item, p, self._resources, options)
+                score = _checked(spec.name, await spec.fn(slot.item, p, self._resources, options))
             except TryLater:
                 raise  # the whole request answers 429: the client retries it later
             except Exception as exc:  # a grader bug is that item's error, never a 500
@@ -243,9 +243,23 @@ def _record(slot: _Slot, name: str, score: Score, seconds: float) -> None:
         metrics.ITEM_ERRORS.labels(reward=name, type=score.error.type.value).inc()
 
 
+def _checked(name: str, result: object) -> Score:
+    """``result`` when it is a Score with a finite value or none; else that component's
+    internal_error (a reward returning a bare float or NaN is a bug, never the batch's 500)."""
+    if not isinstance(result, Score):
+        message = f"{name}: returned {type(result).__name__}, not a Score"
+        return Score.undecided(ErrorType.internal_error, message)
+    if result.value is not None and not (
+        isinstance(result.value, int | float) and math.isfinite(result.value)
+    ):
+        message = f"{name}: returned the value {result.value!r}, not a finite number"
+        return Score.undecided(ErrorType.internal_error, message)
+    return result
+
+
 def _safe(name: str, fn: Callable[..., Score], *args: Any) -> Score:
     try:
-        return fn(*args)
+        return _checked(name, fn(*args))
     except Exception as exc:  # a reward bug is that component's error, never the batch's
         return Score.undecided(ErrorType.internal_error, f"{name}: {type(exc).__name__}: {exc}")
 
@@ -290,8 +304,11 @@ def _grade_group_rewards(slots: Sequence[_Slot], params: dict[str, BaseModel]) -
             items = [m.item for m in members]
             correct = [_correct(m, spec.reads) for m in members]
             try:
-                scores = spec.fn(items, correct, p)
-            except Exception as exc:
+                scores = list(spec.fn(items, correct, p))
+                if len(scores) != len(members):
+                    raise ValueError(f"{len(scores)} scores for a group of {len(members)}")
+                scores = [_checked(spec.name, score) for score in scores]
+            except Exception as exc:  # the group's error, never the batch's
                 message = f"{spec.name}: {type(exc).__name__}: {exc}"
                 scores = [Score.undecided(ErrorType.internal_error, message) for _ in members]
             share = (time.perf_counter() - started) / len(members)

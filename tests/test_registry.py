@@ -24,10 +24,15 @@ from reward_server.rewards.registry import REWARDS, load_rewards, register
 from reward_server.schemas import ScoreRequest
 from reward_server.scoring import Scorer
 
+SCORE_RETURNS = {"Score", "list[Score]", Score, list[Score]}
+# Public building blocks of a registered reward, called by it (accuracy grades code with it).
+PARTS = {"reward_server.rewards.code.grade_code"}
+
 
 def unregistered(package: ModuleType) -> list[str]:
     """Reward-shaped functions of the package's modules that are not in the registry: public,
-    and named ``*_reward`` or taking ``(item, params, ...)`` / ``(items, correct, params)``."""
+    and named ``*_reward``, taking ``(item, params, ...)`` / ``(items, correct, params)`` or
+    annotated to return a Score or a list of them."""
     registered = {spec.fn for spec in load_rewards(package).values()}
     missing = []
     for info in pkgutil.iter_modules(package.__path__):
@@ -35,11 +40,14 @@ def unregistered(package: ModuleType) -> list[str]:
         for name, fn in vars(module).items():
             if not inspect.isfunction(fn) or fn.__module__ != module.__name__:
                 continue
-            head = list(inspect.signature(fn).parameters)[:3]
+            signature = inspect.signature(fn)
+            head = list(signature.parameters)[:3]
             shaped = head[:2] == ["item", "params"] or head == ["items", "correct", "params"]
+            shaped = shaped or signature.return_annotation in SCORE_RETURNS
             if not name.startswith("_") and (shaped or name.endswith("_reward")):
-                if fn not in registered:
-                    missing.append(f"{module.__name__}.{name}")
+                qualified = f"{module.__name__}.{name}"
+                if fn not in registered and qualified not in PARTS:
+                    missing.append(qualified)
     return missing
 
 
@@ -62,7 +70,11 @@ def scratch_package(tmp_path: Path) -> Iterator[tuple[ModuleType, Path]]:
 
 
 def test_every_reward_of_the_package_is_registered() -> None:
-    assert unregistered(rewards_package) == []
+    missing = unregistered(rewards_package)
+    assert not missing, (
+        f"these look like rewards but are not @register-ed: {', '.join(missing)}; "
+        "decorate them with @register (reward_server/rewards/registry.py) or prefix with _"
+    )
     for info in pkgutil.iter_modules(rewards_package.__path__):
         assert f"reward_server.rewards.{info.name}" in sys.modules
     assert {"accuracy", "format", "cosine", "length", "code_format"} <= set(REWARDS)
@@ -87,10 +99,12 @@ def test_a_forgotten_decorator_fails(scratch_package: tuple[ModuleType, Path]) -
     package, folder = scratch_package
     (folder / "quiet.py").write_text(
         "def quiet_reward(item, params):\n    return None\n\n"
-        "def tally(items, correct, params):\n    return []\n"
+        "def tally(items, correct, params):\n    return []\n\n"
+        "def url_free(completion_item, p) -> 'Score':\n    return None\n"
     )
     assert unregistered(package) == ["scratch_rewards.quiet.quiet_reward",
-                                     "scratch_rewards.quiet.tally"]
+                                     "scratch_rewards.quiet.tally",
+                                     "scratch_rewards.quiet.url_free"]
 
 
 def test_declarations() -> None:
@@ -108,8 +122,6 @@ def test_declarations() -> None:
         register("format")(lambda item, params: Score(1.0))
     with pytest.raises(ValueError, match="async"):
         register("scratch_bad", is_async=True, scope="group", reads="accuracy")
-    with pytest.raises(ValueError, match="group"):
-        register("scratch_bad", scope="group")
 
 
 def test_accuracy_params_go_to_their_kind() -> None:
@@ -148,3 +160,40 @@ def test_try_later_from_any_reward_refuses_the_request(
         asyncio.run(scorer.score(request, request_timeout_s=5))
     assert info.value.retry_after_s == 2.5
     assert scorer._pending_items == 0
+
+
+def test_a_buggy_reward_is_its_own_internal_error(
+    scratch_package: tuple[ModuleType, Path],
+) -> None:
+    """A reward returning a bare float, NaN or the wrong number of group scores errs in its own
+    component; the request and the other rewards are graded."""
+    package, folder = scratch_package
+    (folder / "buggy.py").write_text(
+        "from reward_server.rewards.base import Score\n"
+        "from reward_server.rewards.registry import register\n\n"
+        "@register('scratch_float')\n"
+        "def float_reward(item, params):\n    return 1.0\n\n"
+        "@register('scratch_nan')\n"
+        "def nan_reward(item, params):\n    return Score(float('nan'))\n\n"
+        "@register('scratch_short', scope='group')\n"
+        "def short_reward(items, correct, params):\n    return [Score(1.0)]\n\n"
+        "@register('scratch_size', scope='group')\n"
+        "def size_reward(items, correct, params):\n"
+        "    assert correct == [None] * len(items)  # reads no verdict\n"
+        "    return [Score(float(len(items))) for _ in items]\n"
+    )
+    load_rewards(package)
+    scorer = Scorer(_NoResources(), max_completion_chars=1000, max_pending_items=10)
+    names = ["scratch_float", "scratch_nan", "scratch_short", "scratch_size", "format"]
+    request = ScoreRequest(
+        items=[{"completion": "x", "group_id": "g"}, {"completion": "y", "group_id": "g"}],
+        rewards=dict.fromkeys(names, 1.0),
+    )
+    results = asyncio.run(scorer.score(request, request_timeout_s=5))
+    for result in results:
+        assert result.reward is None
+        for name in ("scratch_float", "scratch_nan", "scratch_short"):
+            error = result.components[name].error
+            assert error is not None and error.type == "internal_error", name
+        assert result.components["scratch_size"].score == 2.0
+        assert result.components["format"].score == 0.0

@@ -16,8 +16,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from trainer_client.grpo import LossType, ScaleRewards
+from trainer_client.grpo import AGGREGATIONS, LossType, ScaleRewards
 from trainer_client.importance import ImportanceSamplingMode
+from trainer_client.weights import parse_weights
 
 
 class GRPOConfig(BaseModel):
@@ -63,7 +64,9 @@ class GRPOConfig(BaseModel):
     beta: float = Field(0.0, ge=0, description="KL weight; 0 skips the reference model.")
     epsilon: float = Field(0.2, gt=0)
     epsilon_high: float | None = Field(None, description="Clip-higher (DAPO: 0.28).")
-    loss_type: LossType = Field("dapo", description="Token averaging: a grpo.AGGREGATIONS name.")
+    loss_type: LossType = Field(
+        "dapo", description="Token averaging: grpo, dapo, dr_grpo or any aggregation in grpo.py."
+    )
     scale_rewards: ScaleRewards = "group"
     mask_truncated_completions: bool = False
 
@@ -131,6 +134,20 @@ class GRPOConfig(BaseModel):
     prompts_per_generation: int = Field(1, ge=1, description="Prompts per generate call.")
     dynamic_sampling: bool = Field(False, description="DAPO: drop groups with equal rewards.")
     max_sampling_rounds: int = Field(4, ge=1, description="Refill rounds per step.")
+
+    @field_validator("loss_type")
+    @classmethod
+    def _registered_loss(cls, value: str) -> str:
+        if value not in AGGREGATIONS:
+            choices = ", ".join(AGGREGATIONS)
+            raise ValueError(f"unknown loss_type {value!r}; choose one of {choices}")
+        return value
+
+    @field_validator("rewards", mode="before")
+    @classmethod
+    def _weights_text(cls, value: Any) -> Any:
+        """``--rewards accuracy:1,format:0.2`` reads like ``reward-server score --rewards``."""
+        return parse_weights(value) if isinstance(value, str) else value
 
     @field_validator("scale_rewards", mode="before")
     @classmethod

@@ -99,13 +99,11 @@ def register(
     """Register ``fn`` under ``name``; its docstring's first line becomes the catalogue entry.
 
     Raises ValueError for a name registered twice or a declaration the scorer cannot run
-    (an async group reward, an async reward that reads another's verdict, a group reward
-    that reads none).
+    (an async group reward, an async reward that reads another's verdict). A group reward
+    that reads no verdict gets ``correct`` as all None.
     """
     if is_async and (scope == "group" or reads):
         raise ValueError(f"reward {name!r}: async rewards are per item and read no verdict")
-    if scope == "group" and not reads:
-        raise ValueError(f"reward {name!r}: a group reward names the verdict it reads")
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         if name in REWARDS:

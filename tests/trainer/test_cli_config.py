@@ -52,6 +52,11 @@ def test_yaml_then_flags(tmp_path) -> None:
     assert cfg.beta == 0.1 and cfg.overlap is False and cfg.epsilon_high == 0.28
     assert cfg.rewards == {"accuracy": 1.0, "format": 0.5}
     assert parse_config(["--config", str(path)]).beta == 0.04
+    # the weights syntax of reward-server score and the verl adapter reads the same here
+    spelled = parse_config(["--config", str(path), "--rewards", "accuracy:1,format:0.5"])
+    assert spelled.rewards == {"accuracy": 1.0, "format": 0.5}
+    with pytest.raises(ValidationError, match="'accuracy:x' is not name:weight"):
+        parse_config(["--config", str(path), "--rewards", "accuracy:x"])
 
 
 @pytest.mark.parametrize("name", ["cpu_tiny.yaml", "gpu_qwen_vllm.yaml"])

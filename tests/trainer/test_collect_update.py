@@ -13,6 +13,7 @@ from trainer_client.client import ScoreResult
 from trainer_client.collect import Collector, PendingGroup, Timer
 from trainer_client.config import GRPOConfig
 from trainer_client.data import PromptSampler
+from trainer_client.grpo import AGGREGATIONS
 from trainer_client.rollout import Group
 from trainer_client.update import (
     LazyAdvantages,
@@ -180,7 +181,7 @@ class RecordingOptimizer(torch.optim.SGD):
         self.grads.append([p.grad.clone() for g in self.param_groups for p in g["params"]])
 
 
-@pytest.mark.parametrize("loss_type", ["grpo", "dapo", "dr_grpo"])
+@pytest.mark.parametrize("loss_type", sorted(AGGREGATIONS))
 def test_update_gradient_independent_of_micro_batch_size(tiny_model_dir, loss_type) -> None:
     from accelerate import Accelerator
     from torch.optim.lr_scheduler import LambdaLR
