@@ -89,8 +89,13 @@ def test_sft_then_evaluate_then_rejection_sample(
 
     heldin = str(tmp_path / "prompts.jsonl")
     args = ["--config", str(cfg), "--data", heldin, "-n", "4", "-k", "1", "4", "--step", "7"]
-    assert main(["evaluate", *args, "--model", str(sft_dir)]) == 0
+    samples = [str(tmp_path / f"samples{i}.jsonl") for i in range(2)]
+    assert main(["evaluate", *args, "--model", str(sft_dir), "--samples-out", samples[0]]) == 0
     after = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    # seeded by the config: the same command samples the same completions
+    assert main(["evaluate", *args, "--model", str(sft_dir), "--samples-out", samples[1]]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == after
+    assert Path(samples[0]).read_text() == Path(samples[1]).read_text()
     assert main(["evaluate", *args, "--model", str(tiny_model_dir), "--step", "0"]) == 0
     before = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert after["eval/num_prompts"] == 4.0
@@ -98,7 +103,7 @@ def test_sft_then_evaluate_then_rejection_sample(
     assert after["eval/rewards/format/mean"] > before["eval/rewards/format/mean"]
     assert after["eval/pass@4"] >= after["eval/pass@1"]
     rows = [json.loads(line) for line in (tmp_path / "out" / "metrics.jsonl").open()]
-    assert {r["step"] for r in rows} == {0, 7}
+    assert sorted(r["step"] for r in rows) == [0, 7, 7]
 
     out = tmp_path / "rs.jsonl"
     assert main(["rejection-sample", "--config", str(cfg), "--model", str(sft_dir),
