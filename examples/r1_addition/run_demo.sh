@@ -7,7 +7,7 @@ RUN=${1:-runs/r1-addition}
 URL=${2:-http://127.0.0.1:8000}
 SEED=${3:-0}
 HERE=$(dirname "$0")
-STEPS=60        # GRPO steps; keep in step with max_steps and save_steps in grpo.yaml
+STEPS=60        # GRPO steps; checkpoints at STEPS / 2 and STEPS are evaluated
 # One thread per process: a 107k-parameter model gains nothing from a second one, the grader
 # keeps a core, and a fixed thread count keeps float sums, hence the run, reproducible.
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
@@ -25,7 +25,8 @@ grpo-train sft "${common[@]}" --model_name_or_path "$RUN/base" --output_dir "$RU
   --data "$RUN/data/cold_start.jsonl" --out "$RUN/sft" --epochs 8 --lr 3e-3 --batch-size 32
 
 stage "GRPO, $STEPS steps"
-grpo-train "${common[@]}" --model_name_or_path "$RUN/sft" --output_dir "$RUN/grpo"
+grpo-train "${common[@]}" --model_name_or_path "$RUN/sft" --output_dir "$RUN/grpo" \
+  --max_steps "$STEPS" --save_steps $((STEPS / 2))
 
 # Held-out pass@1 of the SFT model (step 0), the mid checkpoint and the last one: every graded
 # sample is kept (for the standard errors), the summary rows go to the run's metrics.jsonl
