@@ -30,9 +30,12 @@ def _split(parser: argparse.ArgumentParser, argv: Sequence[str]) -> tuple[Any, G
 
 def _policy(cfg: GRPOConfig, path: str | None) -> tuple[Any, Any, Any]:
     """(model, tokenizer, encoder) for generation on this process's device."""
+    from accelerate.utils import set_seed
+
     from trainer_client.data import PromptEncoder
     from trainer_client.model import load_policy
 
+    set_seed(cfg.seed)  # the config's seed drives sampling: same command, same samples
     model, tokenizer = load_policy(cfg, path or cfg.model_name_or_path)
     import torch
 

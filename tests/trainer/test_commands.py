@@ -91,14 +91,19 @@ def test_sft_then_evaluate_then_rejection_sample(
     args = ["--config", str(cfg), "--data", heldin, "-n", "4", "-k", "1", "4", "--step", "7"]
     assert main(["evaluate", *args, "--model", str(sft_dir)]) == 0
     after = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert main(["evaluate", *args, "--model", str(tiny_model_dir), "--step", "0"]) == 0
-    before = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    samples = [tmp_path / f"samples{i}.jsonl" for i in range(2)]
+    for path in samples:  # the random-init model: its samples differ unless sampling is seeded
+        base = ["--model", str(tiny_model_dir), "--step", "0", "--samples-out", str(path)]
+        assert main(["evaluate", *args, *base]) == 0
+        before = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    # seeded by the config: the same command samples the same completions
+    assert samples[0].read_text() == samples[1].read_text()
     assert after["eval/num_prompts"] == 4.0
     assert after["eval/pass@1"] >= 0.5 > before["eval/pass@1"], (before, after)
     assert after["eval/rewards/format/mean"] > before["eval/rewards/format/mean"]
     assert after["eval/pass@4"] >= after["eval/pass@1"]
     rows = [json.loads(line) for line in (tmp_path / "out" / "metrics.jsonl").open()]
-    assert {r["step"] for r in rows} == {0, 7}
+    assert sorted(r["step"] for r in rows) == [0, 0, 7]
 
     out = tmp_path / "rs.jsonl"
     assert main(["rejection-sample", "--config", str(cfg), "--model", str(sft_dir),
