@@ -194,6 +194,14 @@ class Walk:
         last = json.loads(metrics[-1])
         print(f"      {steps} steps, one progress line each, last reward {last.get('reward')}")
 
+    def demo(self, command: Command) -> None:
+        """The CPU learning demo, whole, against the section's server: it must end with its
+        before/after table (whether it learns enough is for README's figures from a run)."""
+        out = self.sh(f"{command.text.split('#')[0].strip()} http://127.0.0.1:{self.port}")
+        gain = [line for line in out.splitlines() if line.startswith("gain ")]
+        assert "held-out pass@1" in out and gain and "] done" in out, out[-2000:]
+        print("      " + gain[0])
+
     def rule(self, command: Command) -> tuple[str, Callable[[], object] | None]:
         """(what happens, the action or None for a skip) for one README command."""
         words, text = command.words, command.text
@@ -219,7 +227,8 @@ class Walk:
         if words[:2] in (["reward-server", "score"], ["reward-server", "audit"]):
             return "skip: example file names; tests/offline runs both on real files", None
         if words[:1] == ["examples/r1_addition/run_demo.sh"]:
-            return "skip: a 20-minute learning run; tests/trainer runs its stages", None
+            return "run the whole demo (minutes) against the last server", lambda: self.demo(
+                command)
         if words[:1] == ["--remote_rm_url"]:
             return "skip: an OpenRLHF flag, not a command", None
         if words[:1] == ["make"] or words[:2] == ["docker", "compose"] or (
