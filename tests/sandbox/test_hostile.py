@@ -87,7 +87,7 @@ print(3)
 """
 WRITE_OUTSIDE = """
 wrote = []
-for path in ('/etc/passwd', '/opt/runner/runner.py', '/usr/bin/x', '/x', '/proc/1/oom_score_adj',
+for path in ('/etc/passwd', '/opt/runner/grade.py', '/usr/bin/x', '/x', '/proc/1/oom_score_adj',
              '/sys/fs/cgroup/memory/memory.limit_in_bytes'):
     try:
         open(path, 'a').write('1')
