@@ -16,13 +16,42 @@ class Reaper:
 
     def __init__(self, mode: str, root: str) -> None:
         self.mode, self.root, self.me = mode, root, os.getpid()
+        self.helper_cpu = 0.0  # CPU seconds of our helper processes reaped so far
+
+    def helpers(self) -> set[int]:
+        """Our own helper processes (spared or not) not reaped yet: their CPU time is kept
+        apart from the job's."""
+        return set()
+
+    def helper_gone(self, pid: int) -> None:
+        """Called when ``reap`` collects a helper process."""
+
+    def spared(self) -> set[int]:
+        """Our own helper processes (the zygote) that sweeps leave alone while no job process
+        is around; a sweep that must kill (``kill_leftovers``) kills them too."""
+        return set()
+
+    def spared_killed(self) -> None:
+        """Called after ``kill_leftovers``: the spared processes are gone as well."""
+
+    def end_of_job(self) -> None:
+        """Called first by ``cleanup``: helpers finish what they did for the job."""
 
     def settle(self, deadline: float) -> int:
         """Wait until the job's other processes are gone or ``deadline``; how many remain."""
+        quiet = False  # a process that just lost its parent can miss one listing of /proc
         while True:
             self.reap()
             alive = self.live_others()
-            if not alive or time.monotonic() >= deadline:
+            if alive:
+                quiet = False
+            elif quiet:
+                return 0
+            else:
+                quiet = True
+                os.sched_yield()
+                continue
+            if time.monotonic() >= deadline:
                 return alive
             time.sleep(0.005)
 
@@ -30,9 +59,9 @@ class Reaper:
         """Processes of the job still running (zombies waiting to be reaped do not count)."""
         if self.mode != "container":
             return len(self.descendants())
-        count = 0
+        count, spared = 0, self.spared()
         for pid in os.listdir("/proc"):
-            if pid.isdigit() and int(pid) != self.me:
+            if pid.isdigit() and int(pid) != self.me and int(pid) not in spared:
                 try:
                     with open(f"/proc/{pid}/stat", "rb") as f:
                         state = f.read().rsplit(b")", 1)[1].split()[0]
@@ -51,14 +80,31 @@ class Reaper:
     def reap(self) -> None:
         while True:
             try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
+                pid, _, ru = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
+            if pid in self.helpers():
+                self.helper_cpu += ru.ru_utime + ru.ru_stime
+                self.helper_gone(pid)
 
-    def descendants(self) -> list[int]:
+    def others_present(self) -> bool:
+        """Whether any process besides us and the spared ones exists, in any state (a zombie
+        thread-group leader may still have live threads), once our zombies are reaped. When
+        none does, nothing can start one: no sweep is needed."""
+        self.reap()
+        spared = self.spared()
+        if self.mode != "container":
+            return bool(set(self.descendants(everyone=True, zombies=True)) - spared)
+        return any(p.isdigit() and int(p) != self.me and int(p) not in spared
+                   for p in os.listdir("/proc"))
+
+    def descendants(self, everyone: bool = False, zombies: bool = False) -> list[int]:
+        """Our children (the job's processes, orphans included: we are a subreaper), spared
+        ones only with ``everyone``, zombies only with ``zombies``."""
         kids, me = [], str(self.me)
+        spared = set() if everyone else self.spared()
         for pid in os.listdir("/proc"):
             if pid.isdigit():
                 try:
@@ -66,12 +112,20 @@ class Reaper:
                         stat = f.read().rsplit(b")", 1)[1].split()
                 except OSError:
                     continue
-                if stat[1].decode() == me and stat[0] != b"Z":
+                if stat[1].decode() == me and (zombies or stat[0] != b"Z") and (
+                        int(pid) not in spared):
                     kids.append(int(pid))
         return kids
 
     def kill_leftovers(self) -> int:
-        """Kill every process of the job still alive; returns how many there were."""
+        """Kill every process of the job still alive, spared ones too; returns how many
+        there were."""
+        try:
+            return self._kill_all()
+        finally:
+            self.spared_killed()
+
+    def _kill_all(self) -> int:
         found = 0
         for _ in range(100):
             self.reap()
@@ -82,7 +136,7 @@ class Reaper:
                 except ProcessLookupError:
                     return found
             else:
-                kids = self.descendants()  # orphans re-parent to us: we are a subreaper
+                kids = self.descendants(everyone=True)  # orphans re-parent to us: subreaper
                 if not kids:
                     return found
                 found = max(found, len(kids))
@@ -99,8 +153,10 @@ class Reaper:
     def cleanup(self) -> str | None:
         """Wipe what the job left; a non-empty answer means the container must be recycled."""
         problems = []
-        self.kill_leftovers()
-        if self.alive_others() if self.mode == "container" else self.descendants():
+        self.end_of_job()
+        if self.others_present():
+            self.kill_leftovers()
+        if self.others_present():
             problems.append("processes survived")
         # container mode: every place a program can write (the root fs is read-only); POSIX
         # message queues are files of /dev/mqueue, removed like any other
@@ -159,13 +215,6 @@ class Reaper:
         finally:
             os.close(fd)
         os.rmdir(path)
-
-    def alive_others(self) -> bool:
-        try:
-            os.kill(-1, 0)
-            return True
-        except ProcessLookupError:
-            return False
 
     def clear_ipc(self) -> list[str]:
         import ctypes

@@ -27,6 +27,9 @@ HARNESSES = {kind: (Path(__file__).parent / f"harness_{kind}.py").read_text()
 class Runner(Checkers):
     """Grades jobs (see ``sandbox.jobs.CodeJob`` for their shape), one at a time."""
 
+    warm_job = False
+    warm_script: str | None = None
+
     def grade(self, job: Json) -> Json:
         lang, tests, lim, code = job["language"], job["tests"], job["limits"], job["code"]
         if lang not in LANGUAGES:
@@ -75,12 +78,30 @@ class Runner(Checkers):
             checker, why = self.build_checker(tests["checker"], lim)
             if checker is None:
                 return dict(out, verdict="invalid_checker", message=why)
+        # Python forks from the warm zygote when it is already up, or when enough tests
+        # repay starting it; each test still gets its own fresh process.
+        self.warm_script, self.warm_forks = None, 0
+        self.warm_job = lang == "python" and (self.zygote.pid is not None or out["total"] >= 3)
+        if self.warm_job:
+            script = os.path.join(work, src)
+            self.warm_job = self.zygote.begin_job(
+                script if tests["type"] in ("stdin_stdout", "run") else None)
+            self.warm_script = script
         if tests["type"] == "run":
             out.update(self.run_once(tests, argv, work, mem_kind, lim))
         else:
             out.update(self.run_tests(job, tests, argv, work, mem_kind, lim, checker))
         out["timings"]["run_s"] = round(time.monotonic() - t0 - out["timings"]["compile_s"], 4)
+        out["timings"]["warm_forks"] = self.warm_forks  # processes forked from the zygote
         return out
+
+    def warm(self, kind: str) -> tuple[str, str | None] | None:
+        """``run``'s ``warm`` argument for this job's Python processes of ``kind``."""
+        return (kind, self.warm_script) if self.warm_job else None
+
+    def warm_up(self) -> None:
+        """Between jobs: have the zygote start (imports) while no job waits for it."""
+        self.zygote.start()
 
     @staticmethod
     def count(tests: Json) -> int:
@@ -92,7 +113,7 @@ class Runner(Checkers):
         """Run with stdin and report raw output (SandboxFusion's run_code)."""
         cpu, mem = lim["time_s"], lim["memory_mb"]
         r = self.run(argv, work, tests["stdin"].encode(), cpu, lim["wall_time_s"], mem,
-                     mem_kind, lim, lim["processes"])
+                     mem_kind, lim, lim["processes"], warm=self.warm("script"))
         bad, why = self.classify(r, cpu, mem)
         files = {}
         for name in tests.get("fetch_files") or []:
@@ -161,7 +182,8 @@ class Runner(Checkers):
                 argv_t = PY + isolate + ["-c", harness]
                 data = self.payload(job, tests, case, nonce, stop)
             r = self.run(argv_t, work, data, cpu * scale, wall * scale, mem, mem_kind, lim,
-                         lim["processes"], kind != "stdin_stdout")
+                         lim["processes"], kind != "stdin_stdout",
+                         warm=self.warm("script" if kind == "stdin_stdout" else kind))
             bad, why = self.classify(r, cpu * scale, mem)
             got = r["stdout"].decode("utf-8", "replace")
             events = self.events(r["result"], nonce)

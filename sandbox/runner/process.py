@@ -10,7 +10,8 @@ import time
 from typing import Any
 
 from .cleanup import Reaper
-from .limits import RESET_SIGNALS, set_limits, user_tasks
+from .limits import RESET_SIGNALS, rlimits, set_limits, user_tasks
+from .zygote_host import PYTHON, ZygoteHost
 
 Json = dict[str, Any]
 LEFTOVER_GRACE_S = 0.3  # how long children may outlive the program before they count
@@ -54,6 +55,48 @@ class Processes(Reaper):
                     "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "0",
                     "PYTHONDONTWRITEBYTECODE": "1", "CGO_ENABLED": "0", "GOTOOLCHAIN": "local"}
         self.drop_uid = drop_uid  # process mode as root: run programs as this uid
+        self.zygote = ZygoteHost(root, self.env, drop_uid)
+        self.warm_forks = 0  # processes forked from the zygote in this job
+
+    # -- the zygote's processes are spared by the sweeps between tests ----------------------
+    def spared(self) -> set[int]:
+        return self.zygote.pids
+
+    def spared_killed(self) -> None:
+        self.zygote.forget()
+
+    def end_of_job(self) -> None:
+        self.zygote.end_job()
+
+    def helpers(self) -> set[int]:
+        return self.zygote.unreaped
+
+    def helper_gone(self, pid: int) -> None:
+        self.zygote.gone(pid)
+
+    def spawn_warm(self, kind: str, path: str | None, cwd: str, cpu_s: float, mem_mb: int,
+                   mem_kind: str, lim: Json, nproc: int, harness: bool,
+                   ) -> tuple[int, list[int]] | None:
+        """``spawn`` for Python, forked from the zygote's job process (see zygote.py):
+        the same pipes, session, limits, cwd and environment; None if the zygote failed."""
+        pipes = [os.pipe() for _ in range(4 if harness else 3)]
+        if nproc:  # RLIMIT_NPROC counts the zygote and its job process too
+            nproc += (user_tasks(self.drop_uid if self.drop_uid is not None else os.getuid())
+                      if self.mode == "process" else len(self.zygote.pids))
+        env = dict(self.env, HOME=cwd, TMPDIR=cwd if self.mode == "process" else "/tmp")
+        request = {"op": "fork", "kind": kind, "path": path, "cwd": cwd, "env": env,
+                   "argv0": PYTHON, "rlimits": rlimits(cpu_s, mem_mb, mem_kind,
+                                                       lim["file_size_mb"], nproc)}
+        theirs = [r if i == 0 else w for i, (r, w) in enumerate(pipes)]
+        mine = [w if i == 0 else r for i, (r, w) in enumerate(pipes)]
+        pid = self.zygote.fork(request, theirs)
+        for fd in theirs:
+            os.close(fd)
+        if pid is None:
+            for fd in mine:
+                os.close(fd)
+            return None
+        return pid, mine
 
     def spawn(self, argv: list[str], cwd: str, cpu_s: float, mem_mb: int, mem_kind: str,
               lim: Json, nproc: int, harness: bool) -> tuple[int, list[int]]:
@@ -91,12 +134,23 @@ class Processes(Reaper):
         return pid, [w if i == 0 else r for i, (r, w) in enumerate(pipes)]
 
     def run(self, argv: list[str], cwd: str, data: bytes, cpu_s: float, wall_s: float,
-            mem_mb: int, mem_kind: str, lim: Json, nproc: int, harness: bool = False) -> Json:
-        """Run one process to completion under limits; returns what it did and how it ended."""
+            mem_mb: int, mem_kind: str, lim: Json, nproc: int, harness: bool = False,
+            warm: tuple[str, str | None] | None = None) -> Json:
+        """Run one process to completion under limits; returns what it did and how it ended.
+        ``warm``: (kind, program path) to fork it from the zygote instead (Python only); a
+        failed zygote means ``argv`` is started instead."""
         oom0 = self.oom_kills()
-        t0 = time.monotonic()
-        cpu0 = self.children_cpu()
-        pid, fds = self.spawn(argv, cwd, cpu_s, mem_mb, mem_kind, lim, nproc, harness)
+        started = None
+        if warm is not None:
+            started = self.spawn_warm(warm[0], warm[1], cwd, cpu_s, mem_mb, mem_kind, lim,
+                                      nproc, harness)
+        if started is None:
+            started = self.spawn(argv, cwd, cpu_s, mem_mb, mem_kind, lim, nproc, harness)
+        else:
+            self.warm_forks += 1
+        # after the start: a zygote that failed there is reaped (and not charged) already
+        t0, cpu0, helper0 = time.monotonic(), self.children_cpu(), self.helper_cpu
+        pid, fds = started
         stdout, stderr, result = bytearray(), Capped(4096, 4096), bytearray()
         cap, why, pidfd = lim["output_bytes"], None, os.pidfd_open(pid)
         sel = selectors.DefaultSelector()
@@ -148,11 +202,14 @@ class Processes(Reaper):
         grace = 0.0 if why else min(LEFTOVER_GRACE_S, max(0.0, wall_s - (time.monotonic() - t0)))
         leftovers = self.settle(time.monotonic() + grace)
         self.killpg(pid)
-        self.kill_leftovers()
+        if self.others_present():  # nothing but us and the zygote: nothing to sweep
+            self.kill_leftovers()
         self.reap()
         # Every process of the job ends as our child (we are pid 1 or a subreaper), so the
         # children's rusage charges all of it: double-forked workers nobody waited for too.
-        cpu = max(ru.ru_utime + ru.ru_stime, self.children_cpu() - cpu0)
+        # The zygote's own time is not the job's, should a sweep (or the program) end it.
+        cpu = max(ru.ru_utime + ru.ru_stime,
+                  self.children_cpu() - cpu0 - (self.helper_cpu - helper0))
         return {"status": status, "why": why, "cpu": cpu,
                 "wall": time.monotonic() - t0, "rss_mb": ru.ru_maxrss / 1024,
                 "stdout": bytes(stdout), "stderr": stderr.text(), "result": bytes(result),

@@ -62,12 +62,14 @@ def main(argv: list[str]) -> None:
     setup_self(mode)
     os.makedirs(root, exist_ok=True)
     runner = Runner(mode, root, int(drop) if drop else None)
+    runner.zygote.enabled = opts.get("zygote", "on") != "off"
     out = sys.stdout.buffer
     if "--serve" not in argv:  # one job (one JSON line) on stdin, one verdict on stdout
         job = json.loads(sys.stdin.buffer.readline())
         out.write(json.dumps(runner.handle(job)).encode() + b"\n")
         out.flush()
         return
+    runner.warm_up()
     for line in sys.stdin.buffer:
         if not line.strip():
             continue
@@ -83,4 +85,5 @@ def main(argv: list[str]) -> None:
                 reply = runner.handle(msg)
         out.write(json.dumps(reply).encode() + b"\n")
         out.flush()
+        runner.warm_up()
 
