@@ -112,12 +112,14 @@ def _serve() -> tuple:
         r, w = os.pipe()
         middle = os.fork()
         if middle == 0:
+            middle_pid = os.getpid()
             try:
                 job = os.fork()
             except BaseException:  # noqa: BLE001 - no job process: the runner falls back
                 os._exit(0)
             if job == 0:
                 os.close(r)
+                _orphaned(middle_pid)
                 return _job(ctl, req, harness, w)
             os._exit(0)
         os.close(w)
@@ -164,16 +166,18 @@ def _job(ctl: socket.socket, req: dict, harness: dict, alive: int | None) -> tup
             ctl.send(marshal.dumps({"error": repr(e)}))
             continue
         if middle == 0:
+            middle_pid = os.getpid()
             try:
                 pid = os.fork()
             except BaseException:  # noqa: BLE001 - nothing written: the runner falls back
                 os._exit(0)
             if pid == 0:
                 os.close(r)
-                os.close(w)
+                os.close(w)  # the job process reads until every copy is closed, then reaps
                 if alive is not None:
                     os.close(alive)
                 ctl.close()
+                _orphaned(middle_pid)
                 return req, fds, codes[req["kind"]]
             os.write(w, str(pid).encode())
             os._exit(0)
@@ -189,6 +193,20 @@ def _job(ctl: socket.socket, req: dict, harness: dict, alive: int | None) -> tup
         os.close(r)
         os.waitpid(middle, 0)  # now the test process's parent is the runner
         ctl.send(marshal.dumps({"pid": int(got)} if got else {"error": "fork failed"}))
+
+
+def _orphaned(middle: int) -> None:
+    """Wait (microseconds) until the middle process of a double fork is gone and reaped, so
+    that this process is the runner's child and no helper of ours, not even a zombie, is
+    around when the program runs."""
+    while True:
+        try:
+            os.kill(middle, 0)
+        except ProcessLookupError:
+            return
+        except OSError:  # not ours to signal: the pid is no longer the middle process
+            return
+        os.sched_yield()
 
 
 def _stdio(fd: int, mode: str, template: io.TextIOWrapper) -> io.TextIOWrapper:
