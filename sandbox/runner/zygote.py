@@ -38,11 +38,17 @@ import sys
 
 _BASELINE = set(sys.modules)  # what a plain interpreter start has imported too
 
-import atexit  # noqa: E402 - every import below is the warm part
+import ctypes  # noqa: E402 - every import below is the warm part
+
+_LIBC = ctypes.CDLL(None)
+_PR_SET_DUMPABLE = 4
+if __name__ == "__main__":
+    _LIBC.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)  # before anything else: not readable, traceable
+
+import atexit  # noqa: E402
 import bisect  # noqa: E402, F401
 import builtins  # noqa: E402
 import collections  # noqa: E402, F401
-import ctypes  # noqa: E402
 import functools  # noqa: E402, F401
 import gc  # noqa: E402
 import heapq  # noqa: E402, F401
@@ -65,8 +71,6 @@ from importlib.machinery import BuiltinImporter, SourceFileLoader  # noqa: E402
 _WARM = set(sys.modules) - _BASELINE
 _HERE = sys.path[0]  # this file's real folder: never on a test process's path
 _STDLIB_PATH = sys.path[1:]
-_LIBC = ctypes.CDLL(None)
-_PR_SET_DUMPABLE = 4
 
 
 def _harnesses() -> dict:
@@ -350,7 +354,6 @@ def _finish(status: int, main: dict) -> None:
 
 
 if __name__ == "__main__":
-    _LIBC.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     _req, _fds, _code = _serve()
     _globals = _become(_req, _fds)
     del _req, _fds
