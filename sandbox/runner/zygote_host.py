@@ -170,8 +170,8 @@ class ZygoteHost:
         try:
             assert self.sock is not None
             self.sock.send(marshal.dumps({"op": "end"}))
-            self.job_pid = None
             if not self._wait_ready(ANSWER_S):
                 raise OSError("zygote not ready after the job")
+            self.job_pid = None  # it has ended (the runner reaps it)
         except (OSError, ValueError, EOFError, TypeError):
             self.stop()
