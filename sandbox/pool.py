@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sandbox import metrics as m
+from sandbox import shards
 from sandbox.backend import Backend, SandboxBusy, SandboxUnavailable, Worker, WorkerBroken
 from sandbox.jobs import CodeJob, CodeResult, Verdict, parse_tests
 from sandbox.scheduler import REQUEST, FairQueue
@@ -256,7 +257,7 @@ class SandboxPool:
             self._waiting -= 1
             m.QUEUE_DEPTH.set(self._waiting)
         m.QUEUE_WAIT.observe(time.monotonic() - t0)
-        result = await self._grade(worker, first, owner)
+        result = await self._grade_split(worker, first, owner)
         if first is not job and Verdict.timeout.value in (result.tests or [result.verdict.value]):
             self.counts["second_pass"] += 1
             result = await self._grade(await self._acquire(owner, later=True), job, owner)
@@ -264,6 +265,22 @@ class SandboxPool:
         self.counts[f"verdict:{result.verdict.value}"] += 1
         self.counts["jobs"] += 1
         return result
+
+    async def _grade_split(self, worker: Worker, job: CodeJob, owner: str) -> CodeResult:
+        """``_grade``, with a long stdin job's tests spread over the sandboxes idle now."""
+        extra: list[Worker] = []
+        while len(extra) < len(self._workers) and (spare := self._idle.take()) is not None:
+            if spare in self._workers:
+                extra.append(spare)
+        parts = shards.split(job, 1 + len(extra), self.settings.shard_min_tests)
+        for spare in extra[len(parts) - 1:]:  # not needed after all: back to the pool
+            self._idle.put(spare)
+        if len(parts) == 1:
+            return await self._grade(worker, job, owner)
+        self.counts["split_jobs"] += 1
+        results = await asyncio.gather(*(self._grade(w, part, owner) for w, part in
+                                         zip([worker, *extra], parts, strict=False)))
+        return shards.merge(job, list(results))
 
     async def _grade(self, worker: Worker, job: CodeJob, owner: str) -> CodeResult:
         """One run, retried once on another sandbox if this one broke."""

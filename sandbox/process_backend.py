@@ -24,7 +24,7 @@ from sandbox.settings import SandboxSettings
 
 log = logging.getLogger(__name__)
 
-RUNNER = Path(__file__).resolve().parent / "runner" / "runner.py"
+RUNNER = Path(__file__).resolve().parent / "runner" / "__main__.py"
 WARNING = (
     "SANDBOX PROCESS BACKEND: untrusted programs run WITHOUT a container (no network, "
     "file-system or uid isolation beyond rlimits). Use it only inside an already "

@@ -53,6 +53,10 @@ class FairQueue(Generic[T]):
                 return
         self._free.append(item)
 
+    def take(self) -> T | None:
+        """A free item now, or None: never waits (free items exist only when nobody waits)."""
+        return self._free.popleft() if self._free else None
+
     def close(self) -> None:
         """Wake every waiter with None (the pool is closing)."""
         lines, self._lines = self._lines, OrderedDict()

@@ -39,6 +39,11 @@ class SandboxSettings(BaseModel):
         "that times out in it runs again with its full limits after its request's other first "
         "runs, so cheap items are not starved behind slow ones. 0: one run, full limits"
     )
+    shard_min_tests: int = Field(
+        8, ge=0, description="a stdin job with at least twice this many tests is split across "
+        "the sandboxes idle when it starts (at least this many tests each), the parts run at "
+        "once and their results merge into the one a single run gives. 0: never split"
+    )
     runtime: str | None = Field(None, description="OCI runtime, e.g. `runsc` for gVisor")
     container_memory_mb: int = Field(2048, ge=128, description="memory = memory+swap")
     container_cpus: float = Field(1.0, gt=0)

@@ -88,9 +88,9 @@ FINDINGS = [
     ("Assert-style tests (HumanEval/MBPP) ran in the program's own process: a program could "
      "read the harness's nonce from its caller's frame and forge `pass` reports, or return an "
      "object equal to anything, and pass", "test_assert_harness_cannot_be_fooled[...]",
-     "`sandbox/runner/runner.py`: the tests run in a non-dumpable harness process; the program "
-     "runs in a fresh interpreter that answers calls over pipes, and only marshal-able plain "
-     "values cross back"),
+     "`sandbox/runner/harness_assert.py`: the tests run in a non-dumpable harness process; "
+     "the program runs in a fresh interpreter that answers calls over pipes, and only "
+     "marshal-able plain values cross back"),
 ]
 
 OPEN = [

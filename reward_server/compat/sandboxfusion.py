@@ -21,11 +21,12 @@ from reward_server.routes.deps import SandboxDep
 from reward_server.routes.errors import retry_later
 from sandbox.backend import SandboxBusy, SandboxError
 from sandbox.jobs import CodeJob, Language, RunSpec, Verdict, normalize_language
+from sandbox.runner.languages import LANGUAGES
 from sandbox.scheduler import REQUEST
 
 router = APIRouter(tags=["compat"])
 
-COMPILED = {Language.c, Language.cpp, Language.java, Language.go, Language.rust}
+COMPILED = {Language(lang.name) for lang in LANGUAGES.values() if lang.compiled}
 
 
 class RunCodeRequest(BaseModel):

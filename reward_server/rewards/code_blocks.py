@@ -15,20 +15,12 @@ import re
 from dataclasses import dataclass
 
 from sandbox.jobs import AssertTests, CallTests, Language, StdinStdoutTests, normalize_language
+from sandbox.runner.languages import LANGUAGES
 
 FENCE = "```"
 
 # How a program reads standard input, per language (any match counts).
-_READS_STDIN = {
-    Language.python: r"\binput\s*\(|sys\.stdin|open\s*\(\s*0\b|fileinput|/dev/stdin",
-    Language.c: r"\bscanf\s*\(|\bgetchar\s*\(|\bfgets\s*\(|\bgetline\s*\(|\bread\s*\(\s*0",
-    Language.cpp: r"\bcin\b|\bscanf\s*\(|\bgetchar\s*\(|\bgetline\s*\(|\bfgets\s*\(",
-    Language.java: r"System\.in\b",
-    Language.javascript: r"process\.stdin|readline|readFileSync\s*\(\s*(?:0|['\"]/dev/stdin)",
-    Language.go: r"os\.Stdin|fmt\.Scan",
-    Language.rust: r"\bstdin\s*\(",
-    Language.bash: r"(?:^|[\s;|&(])(?:read|cat|mapfile|readarray)\b",
-}
+_READS_STDIN = {Language(lang.name): lang.reads_stdin for lang in LANGUAGES.values()}
 _CALLED = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
 _NOT_PROGRAM_NAMES = set(dir(builtins)) | {"check", "candidate", "assert", "isclose", "approx"}
 

@@ -99,7 +99,7 @@ os.symlink('/proc/1/root', 'runner_root')
 os.symlink('/proc/1/fd/1', 'runner_stdout')
 os.symlink('/proc/1/mem', 'runner_mem')
 wrote = []
-for path in ('root/etc/passwd', 'root/opt/runner/runner.py', 'runner_root/opt/runner/runner.py',
+for path in ('root/etc/passwd', 'root/opt/runner/grade.py', 'runner_root/opt/runner/grade.py',
              'runner_stdout', 'runner_mem'):
     try:
         with open(path, 'ab') as f:

@@ -1,17 +1,10 @@
-"""The runner's output comparison, imported straight from its one file (no Docker)."""
+"""The runner's output comparison, imported straight from its package (no Docker)."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-RUNNER = Path(__file__).resolve().parents[2] / "sandbox" / "runner" / "runner.py"
-_spec = importlib.util.spec_from_file_location("sandbox_runner", RUNNER)
-assert _spec and _spec.loader
-runner = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(runner)
+from sandbox.runner import compare, grade, process
 
 LINES = {"mode": "lines"}
 
@@ -30,38 +23,38 @@ LINES = {"mode": "lines"}
     ],
 )
 def test_lines_mode(got: str, expected: str, ok: bool) -> None:
-    assert runner.outputs_match(got, expected, LINES) is ok
+    assert compare.outputs_match(got, expected, LINES) is ok
 
 
 def test_tokens_and_tolerance() -> None:
     spec = {"mode": "tokens"}
-    assert runner.outputs_match("1  2\n3", "1 2 3", spec)
-    assert not runner.outputs_match("1.0000001", "1.0", spec)
-    assert runner.outputs_match("1.0000001", "1.0", {"mode": "tokens", "abs_tol": 1e-6})
-    assert runner.outputs_match("100.5", "100", {"mode": "tokens", "rel_tol": 0.01})
-    assert not runner.outputs_match("abc", "1.0", {"mode": "tokens", "abs_tol": 1})
-    assert not runner.outputs_match("1 2", "1 2 3", {"mode": "tokens", "abs_tol": 1})
+    assert compare.outputs_match("1  2\n3", "1 2 3", spec)
+    assert not compare.outputs_match("1.0000001", "1.0", spec)
+    assert compare.outputs_match("1.0000001", "1.0", {"mode": "tokens", "abs_tol": 1e-6})
+    assert compare.outputs_match("100.5", "100", {"mode": "tokens", "rel_tol": 0.01})
+    assert not compare.outputs_match("abc", "1.0", {"mode": "tokens", "abs_tol": 1})
+    assert not compare.outputs_match("1 2", "1 2 3", {"mode": "tokens", "abs_tol": 1})
 
 
 def test_exact() -> None:
-    assert runner.outputs_match("a\n", "a\n", {"mode": "exact"})
-    assert not runner.outputs_match("a", "a\n", {"mode": "exact"})
+    assert compare.outputs_match("a\n", "a\n", {"mode": "exact"})
+    assert not compare.outputs_match("a", "a\n", {"mode": "exact"})
 
 
 def test_values() -> None:
     tol = {"abs_tol": 1e-6, "rel_tol": 1e-6}
-    assert runner.values_match([1, [2.0000000001, 3]], [1, [2, 3]], tol)
-    assert not runner.values_match([1, 2], [1, 2, 3], tol)
-    assert runner.values_match({"a": [1.0]}, {"a": [1]}, tol)
-    assert not runner.values_match(True, 1, tol)
-    assert not runner.values_match("1", 1, tol)
-    assert runner.values_match(3, [3], {**tol, "unwrap_singleton": True})
-    assert not runner.values_match(3, [3], tol)
-    assert runner.values_match({"__float__": "nan"}, float("nan"), tol)
+    assert compare.values_match([1, [2.0000000001, 3]], [1, [2, 3]], tol)
+    assert not compare.values_match([1, 2], [1, 2, 3], tol)
+    assert compare.values_match({"a": [1.0]}, {"a": [1]}, tol)
+    assert not compare.values_match(True, 1, tol)
+    assert not compare.values_match("1", 1, tol)
+    assert compare.values_match(3, [3], {**tol, "unwrap_singleton": True})
+    assert not compare.values_match(3, [3], tol)
+    assert compare.values_match({"__float__": "nan"}, float("nan"), tol)
 
 
 def test_capped_keeps_head_and_tail() -> None:
-    buf = runner.Capped(4, 4)
+    buf = process.Capped(4, 4)
     for chunk in (b"abcd", b"efgh" * 100, b"wxyz"):
         buf.add(chunk)
     text = buf.text()
@@ -70,7 +63,7 @@ def test_capped_keeps_head_and_tail() -> None:
 
 
 def test_java_main_class() -> None:
-    assert runner.java_main_class("public final class Foo { }") == "Foo"
+    assert grade.java_main_class("public final class Foo { }") == "Foo"
     code = "class Helper {}\nclass Solution {\n  public static void main(String[] a) {}\n}"
-    assert runner.java_main_class(code) == "Solution"
-    assert runner.java_main_class("interface X {}") == "Main"
+    assert grade.java_main_class(code) == "Solution"
+    assert grade.java_main_class("interface X {}") == "Main"

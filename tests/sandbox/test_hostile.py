@@ -20,9 +20,21 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 SECRET = "host-secret-" + "7f3a9c"
 ANSWER = {"type": "stdin_stdout", "cases": [{"input": "1 2\n", "output": "3\n"}]}
+# The runner's warm zygote (and its job process) are the only other processes allowed: they
+# are not dumpable, so their /proc/<pid>/cwd cannot be read; anything the attack left can.
 PROBE = """import os
 me = str(os.getpid())
-procs = [p for p in os.listdir('/proc') if p.isdigit() and p not in (me, '1')]
+def zygote(p):
+    try:
+        os.readlink(f'/proc/{p}/cwd')
+    except PermissionError:
+        return True
+    except OSError:
+        pass
+    return False
+others = [p for p in os.listdir('/proc') if p.isdigit() and p not in (me, '1')]
+procs = [p for p in others if not zygote(p)]
+procs += ['extra'] * max(0, len(others) - len(procs) - 2)  # at most the zygote and its job
 work = [n for n in os.listdir('/work') if n != os.path.basename(os.getcwd())]
 print(len(procs), len(work), len(os.listdir('/tmp')), len(os.listdir('/dev/shm')))
 """
@@ -87,7 +99,7 @@ print(3)
 """
 WRITE_OUTSIDE = """
 wrote = []
-for path in ('/etc/passwd', '/opt/runner/runner.py', '/usr/bin/x', '/x', '/proc/1/oom_score_adj',
+for path in ('/etc/passwd', '/opt/runner/grade.py', '/usr/bin/x', '/x', '/proc/1/oom_score_adj',
              '/sys/fs/cgroup/memory/memory.limit_in_bytes'):
     try:
         open(path, 'a').write('1')
@@ -203,6 +215,13 @@ async def test_hostile(small_pool: SandboxPool, name: str, code: str, language: 
         assert "left processes" in got
 
 
+def _warm(host_pid: str) -> bool:
+    try:
+        return os.readlink(f"/proc/{host_pid}/cwd").endswith("/opt/runner/warm")
+    except OSError:
+        return False
+
+
 async def test_runner_survives_and_nothing_leaks(small_pool: SandboxPool,
                                                  docker_client: docker.DockerClient) -> None:
     stats = small_pool.stats()
@@ -212,4 +231,6 @@ async def test_runner_survives_and_nothing_leaks(small_pool: SandboxPool,
     # only this pool's containers: other servers may share the engine and be busy
     for container in pool_containers(docker_client, small_pool.pool_id):
         processes = container.top().get("Processes") or []
-        assert len(processes) == 1, processes  # the runner, nothing a program left
+        # the runner and its warm zygote (whose cwd is the runner's warm/), nothing a program left
+        others = [p for p in processes if not _warm(p[1])]  # columns: UID PID PPID ...
+        assert len(processes) <= 2 and len(others) == 1, processes

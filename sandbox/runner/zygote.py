@@ -1,0 +1,367 @@
+"""Zygote: a warm, pre-imported Python interpreter that forks the sandbox's Python processes.
+
+Started by the runner as ``python3 -s main.py`` in ``warm/`` (whose main.py links here), so
+that its command line is a plain start's, with
+/dev/null on fds 0-2 and a SOCK_SEQPACKET control socket on fd 3. It imports what programs and
+the harnesses commonly need once, then answers the runner, one message at a time (marshal):
+
+- ``{"op": "job", "path": main.py}`` -> (double-)forks a *job* process that compiles the
+  program once, answers ``{"ok": true, "pid": N}`` and serves the job (the runner's child); the
+  zygote waits for it to end and then says ``ready`` again. ``path`` None (harness jobs: the
+  harness reads the program from its stdin) -> the zygote serves the job itself. The
+  zygote itself never reads or compiles a program, so nothing of one program is in the memory
+  the next program's processes are forked from.
+- in a job: ``{"op": "fork", "kind", "cwd", "env", "rlimits", "argv0"}`` with the test's pipes
+  (stdin, stdout, stderr[, report]) as SCM_RIGHTS -> double-forks a test process and answers
+  ``{"pid": N}`` once the middle process is gone: the test process is then the runner's child
+  (the runner is pid 1, or a child subreaper), so the runner waits for it, reads its rusage and
+  charges its orphans exactly as for a process it forked itself. ``{"op": "end"}`` ends the job.
+
+A test process becomes what ``python3 -s main.py`` (``kind`` ``script``), ``python3 -s -c
+<harness>`` (``call``) or ``python3 -s -P -c <harness>`` (``assert``) would be: a new session,
+the pipes on fds 0-3 and nothing else open, the job's rlimits, cwd, umask and environment, fresh
+``sys.std*`` objects over the pipes, ``sys.argv``, ``sys.path``, a fresh ``__main__`` module,
+pre-imported modules dropped where a file of the work dir would shadow them, ``random``
+re-seeded, and the interpreter's exit path (``SystemExit`` codes, uncaught exceptions printed
+by ``sys.excepthook`` with exit code 1, threads joined, atexit, the program's globals dropped,
+stdout and stderr flushed, 120 when that fails) without tearing down the warm modules.
+Known differences: the program's top-level frame has this file's frame below it
+(``sys._getframe().f_back`` is not None; the recursion limit is raised by that one frame and
+reported without it), and cyclic garbage is not collected at exit.
+
+The zygote and job processes are not dumpable, so test processes (same uid) cannot read or
+trace them; a test process that kills or stops them only makes the runner fall back to a
+plain ``python3`` start.
+"""
+
+import sys
+
+_BASELINE = set(sys.modules)  # what a plain interpreter start has imported too
+
+import ctypes  # noqa: E402 - every import below is the warm part
+
+_LIBC = ctypes.CDLL(None)
+_PR_SET_DUMPABLE = 4
+if __name__ == "__main__":
+    _LIBC.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)  # before anything else: not readable, traceable
+
+import atexit  # noqa: E402
+import bisect  # noqa: E402, F401
+import builtins  # noqa: E402
+import collections  # noqa: E402, F401
+import functools  # noqa: E402, F401
+import gc  # noqa: E402
+import heapq  # noqa: E402, F401
+import io  # noqa: E402
+import itertools  # noqa: E402, F401
+import marshal  # noqa: E402
+import math  # noqa: E402, F401
+import operator  # noqa: E402, F401
+import os  # noqa: E402
+import re  # noqa: E402, F401
+import resource  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import string  # noqa: E402, F401
+import traceback  # noqa: E402, F401
+import types  # noqa: E402, F401
+import typing  # noqa: E402, F401
+from importlib.machinery import BuiltinImporter, SourceFileLoader  # noqa: E402
+
+_WARM = set(sys.modules) - _BASELINE
+_HERE = sys.path[0]  # this file's real folder: never on a test process's path
+_STDLIB_PATH = sys.path[1:]
+
+
+def _harnesses() -> dict:
+    out = {}
+    for kind in ("assert", "call"):
+        with open(os.path.join(_HERE, f"harness_{kind}.py")) as f:
+            out[kind] = compile(f.read(), "<string>", "exec", dont_inherit=True)
+    return out
+
+
+def _recv(ctl: socket.socket) -> tuple:
+    try:
+        data, fds, _, _ = socket.recv_fds(ctl, 1 << 16, 8)
+    except OSError:
+        os._exit(0)
+    if not data:  # the runner is gone
+        os._exit(0)
+    return marshal.loads(data), fds
+
+
+def _serve() -> tuple:
+    """The zygote's loop; returns only in a test process: (request, its code object)."""
+    ctl = socket.socket(fileno=3)
+    harness = _harnesses()
+    gc.collect()
+    gc.freeze()  # forked children then leave the warm heap's pages shared
+    ctl.send(b"ready")
+    while True:
+        req, fds = _recv(ctl)
+        for fd in fds:
+            os.close(fd)
+        if req.get("op") != "job":
+            ctl.send(marshal.dumps({"error": "no job"}))
+            continue
+        if not req.get("path"):  # harness jobs: nothing to compile, the zygote forks them
+            test = _job(ctl, req, harness, None)
+            if test is not None:
+                return test
+            ctl.send(b"ready")
+            continue
+        # The job process is double-forked, so that it is the runner's child (reaped, and its
+        # CPU time counted, by the runner); it holds ``w`` until it ends.
+        r, w = os.pipe()
+        middle = os.fork()
+        if middle == 0:
+            middle_pid = os.getpid()
+            try:
+                job = os.fork()
+            except BaseException:  # noqa: BLE001 - no job process: the runner falls back
+                os._exit(0)
+            if job == 0:
+                os.close(r)
+                _orphaned(middle_pid)
+                return _job(ctl, req, harness, w)
+            os._exit(0)
+        os.close(w)
+        os.waitpid(middle, 0)
+        while os.read(r, 1):
+            pass
+        os.close(r)
+        ctl.send(b"ready")
+
+
+def _job(ctl: socket.socket, req: dict, harness: dict, alive: int | None) -> tuple | None:
+    """One job: compile its program once, fork its test processes, end on ``end``. Returns
+    in a test process (request, fds, code); in the zygote itself (``alive`` None: a harness
+    job, no program here), None at the job's end."""
+    codes = dict(harness)
+    path = req.get("path")
+    try:
+        if path:
+            with open(path, "rb") as f:
+                codes["script"] = compile(f.read(), path, "exec", dont_inherit=True)
+        reply = {"ok": True, "pid": os.getpid() if alive is not None else None}
+    except BaseException as e:  # noqa: BLE001 - the runner falls back to a plain start
+        reply = {"error": repr(e)[:500]}
+    ctl.send(marshal.dumps(reply))
+    while True:
+        req, fds = _recv(ctl)
+        if req.get("op") != "fork" or req.get("kind") not in codes:
+            for fd in fds:
+                os.close(fd)
+            if req.get("op") == "end" or "error" in reply:
+                if alive is None:
+                    return None
+                os._exit(0)
+            ctl.send(marshal.dumps({"error": "bad request"}))
+            continue
+        r, w = os.pipe()
+        try:
+            middle = os.fork()
+        except OSError as e:
+            os.close(r)
+            os.close(w)
+            for fd in fds:
+                os.close(fd)
+            ctl.send(marshal.dumps({"error": repr(e)}))
+            continue
+        if middle == 0:
+            middle_pid = os.getpid()
+            try:
+                pid = os.fork()
+            except BaseException:  # noqa: BLE001 - nothing written: the runner falls back
+                os._exit(0)
+            if pid == 0:
+                os.close(r)
+                os.close(w)  # the job process reads until every copy is closed, then reaps
+                if alive is not None:
+                    os.close(alive)
+                ctl.close()
+                _orphaned(middle_pid)
+                return req, fds, codes[req["kind"]]
+            os.write(w, str(pid).encode())
+            os._exit(0)
+        os.close(w)
+        for fd in fds:
+            os.close(fd)
+        got = b""
+        while True:
+            chunk = os.read(r, 32)
+            if not chunk:
+                break
+            got += chunk
+        os.close(r)
+        os.waitpid(middle, 0)  # now the test process's parent is the runner
+        ctl.send(marshal.dumps({"pid": int(got)} if got else {"error": "fork failed"}))
+
+
+def _orphaned(middle: int) -> None:
+    """Wait (microseconds) until the middle process of a double fork is gone and reaped, so
+    that this process is the runner's child and no helper of ours, not even a zombie, is
+    around when the program runs."""
+    while True:
+        try:
+            os.kill(middle, 0)
+        except ProcessLookupError:
+            return
+        except OSError:  # not ours to signal: the pid is no longer the middle process
+            return
+        os.sched_yield()
+
+
+def _stdio(fd: int, mode: str, template: io.TextIOWrapper) -> io.TextIOWrapper:
+    """What the interpreter's start makes of fd 0/1/2 (pylifecycle's create_stdio)."""
+    buf = open(fd, mode + "b", -1, closefd=False)
+    buf.raw.name = ("<stdin>", "<stdout>", "<stderr>")[fd]
+    stream = io.TextIOWrapper(buf, template.encoding, template.errors, "\n",
+                              template.line_buffering, template.write_through)
+    stream.mode = mode
+    return stream
+
+
+def _become(req: dict, fds: list) -> dict:
+    """Turn this fresh fork into the test's process; returns the new ``__main__``'s dict."""
+    os.setsid()
+    for fd, mine in enumerate(fds):
+        os.dup2(mine, fd)
+    os.closerange(len(fds), 1 << 16)
+    for res, soft, hard in req["rlimits"]:
+        resource.setrlimit(res, (soft, hard))
+    os.chdir(req["cwd"])
+    os.umask(0o022)
+    os.environ.clear()
+    os.environ.update(req["env"])
+    _LIBC.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)  # as after an exec: /proc/self is its own
+    for i, (name, mode) in enumerate((("stdin", "r"), ("stdout", "w"), ("stderr", "w"))):
+        stream = _stdio(i, mode, getattr(sys, "__" + name + "__"))
+        setattr(sys, name, stream)
+        setattr(sys, "__" + name + "__", stream)
+    kind, cwd = req["kind"], req["cwd"]
+    main = types.ModuleType("__main__")
+    main.__builtins__ = builtins
+    main.__annotations__ = {}
+    if kind == "script":
+        path = req["path"]
+        sys.argv = [os.path.basename(path)]
+        sys.orig_argv = [req["argv0"], "-s", sys.argv[0]]
+        sys.path[:] = [os.path.dirname(os.path.realpath(path))] + _STDLIB_PATH
+        main.__file__, main.__cached__ = path, None
+        main.__loader__ = SourceFileLoader("__main__", path)
+    else:
+        sys.argv = ["-c"]
+        sys.orig_argv = [req["argv0"], "-s"] + (["-P"] if kind == "assert" else []) + ["-c", ""]
+        sys.path[:] = ([] if kind == "assert" else [""]) + _STDLIB_PATH
+        main.__loader__ = BuiltinImporter
+    main.__spec__ = main.__package__ = None
+    sys.modules["__main__"] = main
+    # A file of the work dir named like a warm module is what ``import`` finds there.
+    try:
+        here = {n.split(".")[0] for n in os.listdir(cwd)}
+    except OSError:
+        here = set()
+    for name in list(sys.modules):
+        if name.split(".")[0] in here and name in _WARM:
+            del sys.modules[name]
+    if "random" in sys.modules:  # a fresh interpreter seeds it from the OS
+        sys.modules["random"].seed()
+    gc.unfreeze()
+    _offset_recursion_limit(2)  # this file's frame and exec() lie below the program's
+    return main.__dict__
+
+
+def _offset_recursion_limit(frames: int) -> None:
+    """Give the program the depth it has under a plain start, and show it the same limit."""
+    get, set_ = sys.getrecursionlimit, sys.setrecursionlimit
+
+    def getrecursionlimit() -> int:
+        return get() - frames
+
+    def setrecursionlimit(limit: int) -> None:
+        if not isinstance(limit, int):
+            set_(limit)  # the builtin's own TypeError
+        set_(limit + frames)
+
+    getrecursionlimit.__doc__, setrecursionlimit.__doc__ = get.__doc__, set_.__doc__
+    set_(get() + frames)
+    sys.getrecursionlimit, sys.setrecursionlimit = getrecursionlimit, setrecursionlimit
+
+
+def _uncaught(e: BaseException) -> int:
+    """The interpreter's handling of an exception nobody caught: the hook prints it (without
+    this file's frame); exit code 1 (-1: KeyboardInterrupt, which ends by SIGINT)."""
+    tb = e.__traceback__.tb_next if e.__traceback__ is not None else None
+    e.__traceback__ = tb
+    sys.last_type, sys.last_value, sys.last_traceback = type(e), e, tb
+    try:
+        sys.excepthook(type(e), e, tb)
+    except BaseException:  # noqa: BLE001 - as the interpreter: fall back to the default hook
+        sys.__excepthook__(type(e), e, tb)
+    return -1 if isinstance(e, KeyboardInterrupt) else 1
+
+
+def _exit_status(e: SystemExit) -> int:
+    """``sys.exit(code)`` as the interpreter ends on it: None 0, an int itself, anything else
+    printed to stderr and 1."""
+    code = e.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    try:
+        sys.stderr.write(str(code) + "\n")
+    except BaseException:  # noqa: BLE001, S110 - nothing left to report it to
+        pass
+    return 1
+
+
+def _finish(status: int, main: dict) -> None:
+    """The interpreter's shutdown, minus tearing down the warm modules: wait for non-daemon
+    threads, run atexit handlers, drop the program's globals (their ``__del__`` run), flush
+    stdout and stderr (a failed flush means exit code 120), exit."""
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        try:
+            threading._shutdown()
+        except BaseException:  # noqa: BLE001 - as the interpreter: reported, then ignored
+            sys.__excepthook__(*sys.exc_info())
+    atexit._run_exitfuncs()
+    try:
+        main.clear()
+    except BaseException:  # noqa: BLE001, S110 - a __del__'s error is only reported
+        pass
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name, None)
+        try:
+            if stream is None or stream.closed:
+                continue
+            stream.flush()
+        except BaseException:  # noqa: BLE001
+            if name == "stdout":
+                try:
+                    sys.stderr.write("Exception ignored on flushing sys.stdout\n")
+                    sys.stderr.flush()
+                except BaseException:  # noqa: BLE001, S110
+                    pass
+            status = 120
+    if status == -1:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    os._exit(status)
+
+
+if __name__ == "__main__":
+    _req, _fds, _code = _serve()
+    _globals = _become(_req, _fds)
+    del _req, _fds
+    try:
+        exec(_code, _globals)
+        _status = 0
+    except SystemExit as _e:
+        _status = _exit_status(_e)
+    except BaseException as _e:  # noqa: BLE001 - the program's own uncaught exception
+        _status = _uncaught(_e)
+    _finish(_status, _globals)
