@@ -64,6 +64,11 @@ import typing  # noqa: E402, F401
 from importlib.machinery import BuiltinImporter, SourceFileLoader  # noqa: E402
 
 _WARM = set(sys.modules) - _BASELINE
+# threading too, unless a plain start has it already: a test process's Thread is patched
+# (_deepen_threads) before the program can import it
+import threading as _threading  # noqa: E402, F401
+
+_WARM |= set(sys.modules) - _BASELINE
 _HERE = sys.path[0]  # this file's real folder: never on a test process's path
 _STDLIB_PATH = sys.path[1:]
 _LIBC = ctypes.CDLL(None)
@@ -271,7 +276,52 @@ def _become(req: dict, fds: list) -> dict:
         sys.modules["random"].seed()
     gc.unfreeze()
     _offset_recursion_limit(2)  # this file's frame and exec() lie below the program's
+    _WarmFinder.install()
     return main.__dict__
+
+
+class _WarmFinder:
+    """The warm modules leave a test process's ``sys.modules`` (as in a plain start, nothing
+    has imported them yet); this finder, first on ``sys.meta_path``, gives each back when it
+    is imported, unless a file the path search finds first shadows it (one the program wrote
+    at run time too), which is then imported as a plain start would."""
+
+    warm: dict = {}  # name -> warm module
+    stash: dict = {}  # name -> warm module not imported again yet
+    loading: dict = {}  # name -> its own spec, put back once the import machinery is done
+
+    @classmethod
+    def install(cls) -> None:
+        cls.warm = {n: sys.modules.pop(n) for n in list(sys.modules) if n in _WARM}
+        cls.stash = dict(cls.warm)
+        sys.meta_path.insert(0, cls)
+
+    @classmethod
+    def find_spec(cls, name: str, path: object = None, target: object = None) -> object:
+        from importlib.machinery import ModuleSpec, PathFinder
+
+        module = cls.stash.get(name)
+        if module is None:
+            return None
+        own = getattr(module, "__spec__", None)
+        parent = name.rpartition(".")[0]
+        if parent and sys.modules.get(parent) is not cls.warm.get(parent, sys.modules.get(parent)):
+            return None  # a shadowing package of the program's: its own submodules
+        if not parent and own is not None and own.has_location:
+            first = PathFinder.find_spec(name, sys.path)
+            if first is not None and first.loader is not None and first.origin != own.origin:
+                return None
+        return ModuleSpec(name, cls, origin=getattr(own, "origin", None))
+
+    @classmethod
+    def create_module(cls, spec: object) -> types.ModuleType:
+        module = cls.stash.pop(spec.name)  # type: ignore[attr-defined]
+        cls.loading[spec.name] = getattr(module, "__spec__", None)  # type: ignore[attr-defined]
+        return module
+
+    @classmethod
+    def exec_module(cls, module: types.ModuleType) -> None:
+        module.__spec__ = cls.loading.pop(module.__name__, module.__spec__)
 
 
 def _offset_recursion_limit(frames: int) -> None:
