@@ -26,9 +26,10 @@ re-seeded, and the interpreter's exit path (``SystemExit`` codes, uncaught excep
 by ``sys.excepthook`` with exit code 1, threads joined, atexit, stdout and stderr flushed (120
 when that fails), the program's globals dropped, the streams flushed again) without tearing
 down the warm modules.
-Known differences: the program's top-level frame has this file's frame below it
-(``sys._getframe().f_back`` is not None; the recursion limit is raised by that one frame and
-reported without it), and cyclic garbage is not collected at exit.
+Known differences (docs/security.md): the program's top-level frame has this file's frame
+below it (``sys._getframe().f_back`` is not None; the recursion limit is raised by it and
+reported without it, threads start as much deeper), the warm modules come back through a
+finder on ``sys.meta_path``, and cyclic garbage is not collected at exit.
 
 The zygote and job processes are not dumpable, so test processes (same uid) cannot read or
 trace them; a test process that kills or stops them only makes the runner fall back to a
@@ -67,6 +68,7 @@ _WARM = set(sys.modules) - _BASELINE
 # threading too, unless a plain start has it already: a test process's Thread is patched
 # (_deepen_threads) before the program can import it
 import threading as _threading  # noqa: E402, F401
+from importlib.machinery import ModuleSpec, PathFinder  # noqa: E402 - bound before the stash
 
 _WARM |= set(sys.modules) - _BASELINE
 _HERE = sys.path[0]  # this file's real folder: never on a test process's path
@@ -298,8 +300,6 @@ class _WarmFinder:
 
     @classmethod
     def find_spec(cls, name: str, path: object = None, target: object = None) -> object:
-        from importlib.machinery import ModuleSpec, PathFinder
-
         module = cls.stash.get(name)
         if module is None:
             return None
