@@ -25,19 +25,28 @@ def _stamp(st: os.stat_result) -> tuple[int, int, int, int]:
     return st.st_ino, st.st_ctime_ns, st.st_size, st.st_mode
 
 
+def _own(path: str, owner: tuple[int, int]) -> None:
+    """Give a re-created entry its first owner (a runner as root runs programs as another
+    uid); a runner that is not root already is that owner."""
+    if os.geteuid() == 0 and owner != (os.geteuid(), os.getegid()):
+        os.lchown(path, *owner)
+
+
 class Snapshot:
     """The entries under ``dirs`` as they are now; ``ok`` False when too big to keep."""
 
     def __init__(self, dirs: list[str]) -> None:
         self.dirs = [d for d in dirs if os.path.isdir(d) and not os.path.islink(d)]
-        self.entries: dict[str, list] = {}  # path -> [kind, stamp, mode, (atime, mtime), data]
+        # path -> [kind, stamp, mode, (atime, mtime), data, (uid, gid)]
+        self.entries: dict[str, list] = {}
         self.children: dict[str, list[str]] = {}
         self.ok, kept = True, 0
         todo = list(self.dirs)
         while todo and self.ok:
             path = todo.pop()
             st = os.lstat(path)
-            self.entries[path] = ["dir", _stamp(st), stat.S_IMODE(st.st_mode), None, None]
+            self.entries[path] = ["dir", _stamp(st), stat.S_IMODE(st.st_mode), None, None,
+                                  (st.st_uid, st.st_gid)]
             names = self.children[path] = []
             for e in os.scandir(path):
                 names.append(e.name)
@@ -53,11 +62,12 @@ class Snapshot:
                     with open(e.path, "rb") as f:
                         data = f.read()
                     self.entries[e.path] = ["file", _stamp(st), stat.S_IMODE(st.st_mode), times,
-                                            data]
+                                            data, (st.st_uid, st.st_gid)]
                 elif stat.S_ISLNK(st.st_mode):
-                    self.entries[e.path] = ["link", _stamp(st), 0, None, os.readlink(e.path)]
+                    self.entries[e.path] = ["link", _stamp(st), 0, None, os.readlink(e.path),
+                                            (st.st_uid, st.st_gid)]
                 else:  # fifos, sockets, message queues: kept if untouched, not re-created
-                    self.entries[e.path] = ["other", _stamp(st), 0, None, None]
+                    self.entries[e.path] = ["other", _stamp(st), 0, None, None, None]
 
     def restore(self) -> None:
         """Bring every directory back to its recorded state (best effort: an entry that
@@ -76,6 +86,7 @@ class Snapshot:
         except FileNotFoundError:
             try:
                 os.mkdir(path, entry[2])
+                _own(path, entry[5])
                 st = os.lstat(path)
             except OSError:
                 return
@@ -106,11 +117,11 @@ class Snapshot:
                 self._remove(full)
         for name in mine:
             full = os.path.join(path, name)
-            kind, _, mode, times, data = self.entries[full]
+            kind, _, mode, times, data, owner = self.entries[full]
             if kind == "dir":
                 self._restore_dir(full)
             elif not os.path.lexists(full):
-                self._create(full, kind, mode, times, data)
+                self._create(full, kind, mode, times, data, owner)
 
     @staticmethod
     def _remove(path: str) -> None:
@@ -120,7 +131,7 @@ class Snapshot:
             pass
 
     def _create(self, path: str, kind: str, mode: int, times: tuple | None,
-                data: bytes | str | None) -> None:
+                data: bytes | str | None, owner: tuple[int, int]) -> None:
         try:
             if kind == "file":
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
@@ -136,6 +147,7 @@ class Snapshot:
                 os.symlink(data, path)  # type: ignore[arg-type]
             else:
                 return
+            _own(path, owner)
             self.entries[path][1] = _stamp(os.lstat(path))
         except OSError:
             pass

@@ -63,3 +63,18 @@ async def test_split_or_not_the_same_verdict(pool: SandboxPool) -> None:
     assert split.verdict == Verdict.pass_ and split.passed == 20, split
     single = await pool.run(_job(20).model_copy(update={"stop_on_failure": False}))
     assert single.verdict == Verdict.pass_ and single.passed == 20, single
+
+
+REMOVES_ITSELF = ("import os, shutil\nhere = os.getcwd()\nprint(int(input()) * 2)\n"
+                  "os.chdir('/')\nshutil.rmtree(here)\n")
+
+
+@pytest.mark.parametrize("zygote", [True, False])
+def test_a_removed_work_dir_comes_back(tmp_path: Path, zygote: bool) -> None:
+    job = _job(3).model_copy(update={"code": REMOVES_ITSELF})
+    runner = ProcessRunner(tmp_path, zygote)
+    try:
+        result = runner.ask(job.for_runner())
+    finally:
+        runner.close()
+    assert result["verdict"] == "pass" and result["tests"] == ["pass"] * 3, result
