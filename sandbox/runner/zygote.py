@@ -28,8 +28,9 @@ when that fails), the program's globals dropped, the streams flushed again) with
 down the warm modules.
 Known differences (docs/security.md): the program's top-level frame has this file's frame
 below it (``sys._getframe().f_back`` is not None; the recursion limit is raised by it and
-reported without it, threads start as much deeper), the warm modules come back through a
-finder on ``sys.meta_path``, and cyclic garbage is not collected at exit.
+reported without it, threads start as much deeper), the warm modules are in ``sys.modules``
+from the start (a module file written at run time does not shadow one), and cyclic garbage is
+not collected at exit.
 
 The zygote and job processes are not dumpable, so test processes (same uid) cannot read or
 trace them; a test process that kills or stops them only makes the runner fall back to a
@@ -66,9 +67,8 @@ from importlib.machinery import BuiltinImporter, SourceFileLoader  # noqa: E402
 
 _WARM = set(sys.modules) - _BASELINE
 # threading too, unless a plain start has it already: a test process's Thread is patched
-# (_deepen_threads) before the program can import it
+# (_deepen_threads) before the program can use it
 import threading as _threading  # noqa: E402, F401
-from importlib.machinery import ModuleSpec, PathFinder  # noqa: E402 - bound before the stash
 
 _WARM |= set(sys.modules) - _BASELINE
 _HERE = sys.path[0]  # this file's real folder: never on a test process's path
@@ -278,50 +278,7 @@ def _become(req: dict, fds: list) -> dict:
         sys.modules["random"].seed()
     gc.unfreeze()
     _offset_recursion_limit(2)  # this file's frame and exec() lie below the program's
-    _WarmFinder.install()
     return main.__dict__
-
-
-class _WarmFinder:
-    """The warm modules leave a test process's ``sys.modules`` (as in a plain start, nothing
-    has imported them yet); this finder, first on ``sys.meta_path``, gives each back when it
-    is imported, unless a file the path search finds first shadows it (one the program wrote
-    at run time too), which is then imported as a plain start would."""
-
-    warm: dict = {}  # name -> warm module
-    stash: dict = {}  # name -> warm module not imported again yet
-    loading: dict = {}  # name -> its own spec, put back once the import machinery is done
-
-    @classmethod
-    def install(cls) -> None:
-        cls.warm = {n: sys.modules.pop(n) for n in list(sys.modules) if n in _WARM}
-        cls.stash = dict(cls.warm)
-        sys.meta_path.insert(0, cls)
-
-    @classmethod
-    def find_spec(cls, name: str, path: object = None, target: object = None) -> object:
-        module = cls.stash.get(name)
-        if module is None:
-            return None
-        own = getattr(module, "__spec__", None)
-        parent = name.rpartition(".")[0]
-        if parent and sys.modules.get(parent) is not cls.warm.get(parent, sys.modules.get(parent)):
-            return None  # a shadowing package of the program's: its own submodules
-        if not parent and own is not None and own.has_location:
-            first = PathFinder.find_spec(name, sys.path)
-            if first is not None and first.loader is not None and first.origin != own.origin:
-                return None
-        return ModuleSpec(name, cls, origin=getattr(own, "origin", None))
-
-    @classmethod
-    def create_module(cls, spec: object) -> types.ModuleType:
-        module = cls.stash.pop(spec.name)  # type: ignore[attr-defined]
-        cls.loading[spec.name] = getattr(module, "__spec__", None)  # type: ignore[attr-defined]
-        return module
-
-    @classmethod
-    def exec_module(cls, module: types.ModuleType) -> None:
-        module.__spec__ = cls.loading.pop(module.__name__, module.__spec__)
 
 
 def _offset_recursion_limit(frames: int) -> None:
@@ -336,11 +293,18 @@ def _offset_recursion_limit(frames: int) -> None:
         return asked[0] if now == int_max else now - frames
 
     def setrecursionlimit(limit: int) -> None:
-        if not isinstance(limit, int) or not 1 <= limit <= int_max:
-            set_(limit)  # the builtin's own TypeError, ValueError or OverflowError
-        limit = int.__index__(limit)  # an int subclass's own operators are not called
-        set_(min(limit + frames, int_max))
-        asked[0] = limit
+        value = None
+        try:  # an int subclass's own operators are not called; other ints by __index__
+            value = int.__index__(limit) if isinstance(limit, int) else operator.index(limit)
+        except TypeError:
+            pass
+        if value is None:
+            set_(limit)  # the builtin's own TypeError (outside the except: no chained one)
+            return
+        if not 1 <= value <= int_max:
+            set_(value)  # the builtin's own ValueError or OverflowError
+        set_(min(value + frames, int_max))
+        asked[0] = value
 
     getrecursionlimit.__doc__, setrecursionlimit.__doc__ = get.__doc__, set_.__doc__
     _HIDDEN_CODE.update((getrecursionlimit.__code__, setrecursionlimit.__code__))

@@ -108,19 +108,9 @@ EXIT_CASES: dict[str, tuple[str, str]] = {
                       "print(int(input()) * 2, sys.getrecursionlimit())\n", "4\n"),
     "recursion_zero": ("import sys\nsys.setrecursionlimit(0)\n", ""),
     "recursion_over": ("import sys\nsys.setrecursionlimit(2**31)\n", ""),
+    "recursion_float": ("import sys\nsys.setrecursionlimit(1.5)\n", ""),
+    "recursion_index": ("import sys\nclass I:\n    def __index__(self): return 50\n"
+                        "sys.setrecursionlimit(I())\nprint(sys.getrecursionlimit())\n"
+                        "def f(n): return f(n + 1) if n < 45 else n\nprint(f(0))\n", ""),
     "recursion_thread_depth": (THREAD_DEPTH, ""),
-    # a module file written at run time is what ``import`` finds, as in a plain start
-    "shadow_runtime": ("open('heapq.py', 'w').write('MARK = 1\\n')\n"
-                       "import importlib; importlib.invalidate_caches()\n"
-                       "import heapq\nprint(hasattr(heapq, 'MARK'), heapq.__file__)\n", ""),
-    "warm_not_imported": ("import sys\nprint(sorted(m for m in ('heapq', 'collections', "
-                          "'threading', 'ctypes', 're', 'typing') if m in sys.modules))\n"
-                          "import heapq, ctypes.util, collections\nprint(heapq.__spec__.name, "
-                          "heapq.__spec__.origin == heapq.__file__, ctypes.util.__name__)\n",
-                          ""),
-    "package_shadowed": ("import os\nos.mkdir('ctypes')\n"
-                         "open('ctypes/__init__.py', 'w').write('X = 2\\n')\n"
-                         "open('ctypes/util.py', 'w').write('Y = 3\\n')\n"
-                         "import importlib; importlib.invalidate_caches()\n"
-                         "import ctypes.util\nprint(ctypes.X, ctypes.util.Y)\n", ""),
 }
