@@ -23,14 +23,11 @@ the pipes on fds 0-3 and nothing else open, the job's rlimits, cwd, umask and en
 ``sys.std*`` objects over the pipes, ``sys.argv``, ``sys.path``, a fresh ``__main__`` module,
 pre-imported modules dropped where a file of the work dir would shadow them, ``random``
 re-seeded, and the interpreter's exit path (``SystemExit`` codes, uncaught exceptions printed
-by ``sys.excepthook`` with exit code 1, threads joined, atexit, stdout and stderr flushed (120
-when that fails), the program's globals dropped, the streams flushed again) without tearing
-down the warm modules.
-Known differences (docs/security.md): the program's top-level frame has this file's frame
-below it (``sys._getframe().f_back`` is not None; the recursion limit is raised by it and
-reported without it, threads start as much deeper), the warm modules are in ``sys.modules``
-from the start (a module file written at run time does not shadow one), and cyclic garbage is
-not collected at exit.
+by ``sys.excepthook`` with exit code 1, threads joined, atexit, the program's globals dropped,
+stdout and stderr flushed, 120 when that fails) without tearing down the warm modules.
+Known differences: the program's top-level frame has this file's frame below it
+(``sys._getframe().f_back`` is not None; the recursion limit is raised by that one frame and
+reported without it), and cyclic garbage is not collected at exit.
 
 The zygote and job processes are not dumpable, so test processes (same uid) cannot read or
 trace them; a test process that kills or stops them only makes the runner fall back to a
