@@ -344,6 +344,9 @@ class CodeResult(BaseModel):
     subtasks: list[float] | None = Field(None, description="each subtask's score in [0, 1]")
     run: RunOutput | None = None
     cached: bool = False
+    test_times: list[float] | None = Field(None, exclude=True, description="wall seconds of "
+                                           "each test run, from the end of the one before "
+                                           "(what the job's total_time_s is spent on)")
 
     @property
     def fraction(self) -> float:

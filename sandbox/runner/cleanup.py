@@ -158,11 +158,7 @@ class Reaper:
             self.kill_leftovers()
         if self.others_present():
             problems.append("processes survived")
-        # container mode: every place a program can write (the root fs is read-only); POSIX
-        # message queues are files of /dev/mqueue, removed like any other
-        dirs = [self.root] + (["/tmp", "/dev/shm", "/dev/mqueue"] if self.mode == "container"
-                              else [])
-        for d in dirs:
+        for d in self.writable_places():
             for name in os.listdir(d) if os.path.isdir(d) else []:
                 try:
                     self.remove(os.path.join(d, name))
@@ -171,6 +167,12 @@ class Reaper:
         if self.mode == "container":
             problems += self.clear_ipc()
         return "; ".join(problems) or None
+
+    def writable_places(self) -> list[str]:
+        """Every place a program can write (container mode: the root fs is read-only; POSIX
+        message queues are files of /dev/mqueue)."""
+        return [self.root] + (["/tmp", "/dev/shm", "/dev/mqueue"] if self.mode == "container"
+                              else [])
 
     @staticmethod
     def remove(path: str) -> None:

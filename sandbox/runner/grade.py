@@ -17,6 +17,7 @@ from .checker import PY, Checkers
 from .compare import clip, outputs_match, show, values_match
 from .files import read_inside, write_file
 from .languages import LANGUAGES
+from .workdir import Snapshot
 
 Json = dict[str, Any]
 # The harness programs run as ``python3 -c <text>``: read once, kept in the runner's memory.
@@ -154,6 +155,13 @@ class Runner(Checkers):
             (None, i) for i in range(len(cases))]
         ran: dict[int, tuple[str, float]] = {}  # case index -> (status, score)
         dead: set[int] = set()  # subtasks with a test that scored 0
+        # Every test starts from the files the first one found (see workdir.py).
+        try:
+            start = Snapshot(self.writable_places()) if len(plan) > 1 else None
+        except OSError:
+            start = None
+        times: list[float] = []  # per test run: seconds since the previous one ended
+        mark = time.monotonic()
         for sub, idx in plan:
             if sub in dead:
                 continue
@@ -162,9 +170,13 @@ class Runner(Checkers):
                     dead.add(sub)
                 continue
             case = cases[idx]
+            if start is not None and ran:
+                start.restore()
             if time.monotonic() > deadline:
                 statuses.append("timeout")
                 scores.append(0.0)
+                times.append(round(time.monotonic() - mark, 4))
+                mark = time.monotonic()
                 ran[idx] = ("timeout", 0.0)
                 first = first or {"input": None, "expected": None, "got": "job time limit exceeded"}
                 if sub is not None:
@@ -221,6 +233,8 @@ class Runner(Checkers):
                 bad = "wrong_answer"
             scores.append(score if bad in (None, "partial") else 0.0)
             statuses.append(bad or "pass")
+            times.append(round(time.monotonic() - mark, 4))
+            mark = time.monotonic()
             ran[idx] = (bad or "pass", scores[-1])
             if bad and first is None:
                 shown, exp = (case.get("args"), case.get("expected")) if kind == "call" else (
@@ -242,7 +256,8 @@ class Runner(Checkers):
         if first:
             first = {k: clip(v, job.get("truncate", 1000)) for k, v in first.items()}
         out = {"verdict": bad or ("pass" if passed == total else "wrong_answer"),
-               "passed": passed, "total": total, "first_failure": first, "tests": statuses}
+               "passed": passed, "total": total, "first_failure": first, "tests": statuses,
+               "test_times": times}
         if checker is not None:
             out["scores"] = [round(x, 6) for x in scores]
         if subtasks:  # per case in order ("skipped": its subtasks had already failed)

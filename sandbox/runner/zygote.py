@@ -22,12 +22,16 @@ A test process becomes what ``python3 -s main.py`` (``kind`` ``script``), ``pyth
 the pipes on fds 0-3 and nothing else open, the job's rlimits, cwd, umask and environment, fresh
 ``sys.std*`` objects over the pipes, ``sys.argv``, ``sys.path``, a fresh ``__main__`` module,
 pre-imported modules dropped where a file of the work dir would shadow them, ``random``
-re-seeded, and the interpreter's exit path (``SystemExit`` codes, uncaught exceptions printed
-by ``sys.excepthook`` with exit code 1, threads joined, atexit, the program's globals dropped,
-stdout and stderr flushed, 120 when that fails) without tearing down the warm modules.
-Known differences: the program's top-level frame has this file's frame below it
-(``sys._getframe().f_back`` is not None; the recursion limit is raised by that one frame and
-reported without it), and cyclic garbage is not collected at exit.
+re-seeded, and the interpreter's exit path in ``Py_FinalizeEx``'s order (``SystemExit`` codes
+read as ``PyLong_AsLong`` reads them, uncaught exceptions printed by ``sys.excepthook`` with
+exit code 1, threads joined, atexit, stdout and stderr flushed while the program's globals
+still exist (120 when stdout's flush fails), the original streams put back, the globals
+dropped, every stream flushed again) without tearing down the warm modules.
+Known differences (docs/security.md lists them all): the program's top-level frame has this
+file's frame below it (``sys._getframe().f_back`` is not None; the recursion limit is raised
+by that frame and reported without it), warm modules are in ``sys.modules`` before a module
+file the program writes at run time could shadow them, and cyclic garbage is not collected at
+exit.
 
 The zygote and job processes are not dumpable, so test processes (same uid) cannot read or
 trace them; a test process that kills or stops them only makes the runner fall back to a
@@ -69,8 +73,15 @@ import typing  # noqa: E402, F401
 from importlib.machinery import BuiltinImporter, SourceFileLoader  # noqa: E402
 
 _WARM = set(sys.modules) - _BASELINE
+# threading too, unless a plain start has it already: a test process's Thread is patched
+# (_deepen_threads) before the program can use it
+import threading as _threading  # noqa: E402, F401
+
+_WARM |= set(sys.modules) - _BASELINE
 _HERE = sys.path[0]  # this file's real folder: never on a test process's path
 _STDLIB_PATH = sys.path[1:]
+_HIDDEN_CODE: set = set()  # code of our stand-ins for builtins: not shown in tracebacks
+_ORIGINAL_STD: tuple = (None, None)  # a test process's own sys.__stdout__, sys.__stderr__
 
 
 def _harnesses() -> dict:
@@ -240,6 +251,8 @@ def _become(req: dict, fds: list) -> dict:
         stream = _stdio(i, mode, getattr(sys, "__" + name + "__"))
         setattr(sys, name, stream)
         setattr(sys, "__" + name + "__", stream)
+    global _ORIGINAL_STD
+    _ORIGINAL_STD = (sys.stdout, sys.stderr)
     kind, cwd = req["kind"], req["cwd"]
     main = types.ModuleType("__main__")
     main.__builtins__ = builtins
@@ -274,26 +287,70 @@ def _become(req: dict, fds: list) -> dict:
 
 
 def _offset_recursion_limit(frames: int) -> None:
-    """Give the program the depth it has under a plain start, and show it the same limit."""
+    """Give the program the depth it has under a plain start, and show it the same limit.
+    A thread has none of this file's frames below it: it starts ``frames`` deeper instead."""
     get, set_ = sys.getrecursionlimit, sys.setrecursionlimit
+    int_max = (1 << 31) - 1  # the limit is a C int
+    asked = [get()]
 
     def getrecursionlimit() -> int:
-        return get() - frames
+        now = get()
+        return asked[0] if now == int_max else now - frames
 
     def setrecursionlimit(limit: int) -> None:
-        if not isinstance(limit, int):
-            set_(limit)  # the builtin's own TypeError
-        set_(limit + frames)
+        value = None
+        try:  # an int subclass's own operators are not called; other ints by __index__
+            value = int.__index__(limit) if isinstance(limit, int) else operator.index(limit)
+        except TypeError:
+            pass
+        if value is None:
+            set_(limit)  # the builtin's own TypeError (outside the except: no chained one)
+            return
+        if not 1 <= value <= int_max:
+            set_(value)  # the builtin's own ValueError or OverflowError
+        set_(min(value + frames, int_max))
+        asked[0] = value
 
     getrecursionlimit.__doc__, setrecursionlimit.__doc__ = get.__doc__, set_.__doc__
+    _HIDDEN_CODE.update((getrecursionlimit.__code__, setrecursionlimit.__code__))
     set_(get() + frames)
     sys.getrecursionlimit, sys.setrecursionlimit = getrecursionlimit, setrecursionlimit
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        _deepen_threads(threading, frames)
+
+
+def _deepen_threads(threading: types.ModuleType, frames: int) -> None:
+    """Threads start their ``run`` under ``frames`` more frames (below the traceback's start,
+    ``_bootstrap_inner``), so their depth is a plain start's under the raised limit."""
+    boot = threading.Thread._bootstrap
+
+    def deeper(thread: object, left: int) -> None:
+        if left > 1:
+            return deeper(thread, left - 1)
+        return boot(thread)
+
+    def _bootstrap(self: object) -> None:
+        return deeper(self, frames - 1) if frames > 1 else boot(self)
+
+    threading.Thread._bootstrap = _bootstrap
 
 
 def _uncaught(e: BaseException) -> int:
     """The interpreter's handling of an exception nobody caught: the hook prints it (without
     this file's frame); exit code 1 (-1: KeyboardInterrupt, which ends by SIGINT)."""
     tb = e.__traceback__.tb_next if e.__traceback__ is not None else None
+    # the recursion-limit wrappers stand for builtins, which have no frame of their own
+    last, entry = None, tb
+    while entry is not None:
+        if entry.tb_frame.f_code in _HIDDEN_CODE:
+            if last is None:
+                tb = entry.tb_next
+            else:
+                last.tb_next = entry.tb_next
+        else:
+            last = entry
+        entry = entry.tb_next
     e.__traceback__ = tb
     sys.last_type, sys.last_value, sys.last_traceback = type(e), e, tb
     try:
@@ -304,13 +361,18 @@ def _uncaught(e: BaseException) -> int:
 
 
 def _exit_status(e: SystemExit) -> int:
-    """``sys.exit(code)`` as the interpreter ends on it: None 0, an int itself, anything else
+    """``sys.exit(code)`` as the interpreter ends on it (pythonrun.c's _Py_HandleSystemExit):
+    None 0; an int (a subclass too, its operators not called) as ``PyLong_AsLong`` reads it,
+    -1 outside a C long, then cast to a C int and cut to 8 bits by the OS; anything else
     printed to stderr and 1."""
     code = e.code
     if code is None:
         return 0
     if isinstance(code, int):
-        return code & 0xFF
+        value = int.__index__(code)
+        if not -(1 << 63) <= value < 1 << 63:
+            value = -1
+        return value & 0xFF
     try:
         sys.stderr.write(str(code) + "\n")
     except BaseException:  # noqa: BLE001, S110 - nothing left to report it to
@@ -318,10 +380,41 @@ def _exit_status(e: SystemExit) -> int:
     return 1
 
 
+def _is_closed(stream: object) -> bool:
+    """pylifecycle's file_is_closed: no ``closed`` (or one that fails) means open."""
+    try:
+        return bool(stream.closed)  # type: ignore[attr-defined]
+    except BaseException:  # noqa: BLE001
+        return False
+
+
+def _flush_std(streams: tuple) -> bool:
+    """pylifecycle's flush_std_files over (stdout, stderr); False when a flush failed."""
+    ok = True
+    for i, stream in enumerate(streams):
+        if stream is None or _is_closed(stream):
+            continue
+        try:
+            stream.flush()
+        except BaseException as e:  # noqa: BLE001
+            if i == 0:  # PyErr_WriteUnraisable(stdout), as the default hook prints it
+                try:
+                    sys.stderr.write(f"Exception ignored in: {stream!r}\n")
+                    traceback.print_exception(type(e), e, e.__traceback__.tb_next,
+                                              file=sys.stderr)
+                    sys.stderr.flush()
+                except BaseException:  # noqa: BLE001, S110
+                    pass
+            ok = False
+    return ok
+
+
 def _finish(status: int, main: dict) -> None:
-    """The interpreter's shutdown, minus tearing down the warm modules: wait for non-daemon
-    threads, run atexit handlers, drop the program's globals (their ``__del__`` run), flush
-    stdout and stderr (a failed flush means exit code 120), exit."""
+    """The interpreter's shutdown (pylifecycle's Py_FinalizeEx), minus tearing down the warm
+    modules: wait for non-daemon threads, run atexit handlers, flush sys.stdout and
+    sys.stderr (a failed flush means exit code 120), restore the original streams, drop the
+    program's globals (their ``__del__`` run), flush again (the current and the original
+    streams; failures ignored), exit."""
     threading = sys.modules.get("threading")
     if threading is not None:
         try:
@@ -329,24 +422,17 @@ def _finish(status: int, main: dict) -> None:
         except BaseException:  # noqa: BLE001 - as the interpreter: reported, then ignored
             sys.__excepthook__(*sys.exc_info())
     atexit._run_exitfuncs()
+    flushed = _flush_std((getattr(sys, "stdout", None), getattr(sys, "stderr", None)))
+    if not flushed and status != -1:  # SIGINT still wins over 120 (Py_RunMain)
+        status = 120
+    sys.stdout = getattr(sys, "__stdout__", None)  # finalize_modules_delete_special
+    sys.stderr = getattr(sys, "__stderr__", None)
     try:
         main.clear()
     except BaseException:  # noqa: BLE001, S110 - a __del__'s error is only reported
         pass
-    for name in ("stdout", "stderr"):
-        stream = getattr(sys, name, None)
-        try:
-            if stream is None or stream.closed:
-                continue
-            stream.flush()
-        except BaseException:  # noqa: BLE001
-            if name == "stdout":
-                try:
-                    sys.stderr.write("Exception ignored on flushing sys.stdout\n")
-                    sys.stderr.flush()
-                except BaseException:  # noqa: BLE001, S110
-                    pass
-            status = 120
+    _flush_std((sys.stdout, sys.stderr))
+    _flush_std(_ORIGINAL_STD)  # what the interpreter's own objects flush when they are freed
     if status == -1:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGINT)

@@ -64,3 +64,29 @@ async def test_long_job_uses_idle_sandboxes(pool: SandboxPool) -> None:
     assert wrong.tests == ["pass"] * 27 + ["wrong_answer"]
     assert wrong.first_failure is not None and wrong.first_failure.input == "27\n"
     assert wrong.first_failure.got is not None and wrong.first_failure.got.strip() == "-1"
+
+
+def test_merge_spends_one_total_time_budget() -> None:
+    # 25 tests of 2.6 s each, a 60 s budget: one run would reach test 25 after 62.4 s
+    tests = parse_tests({"type": "stdin_stdout",
+                         "cases": [{"input": f"{i}\n", "output": f"{2 * i}\n"}
+                                   for i in range(25)]})
+    job = CodeJob(language="python", code="", tests=tests,
+                  limits=Limits(time_s=3, wall_time_s=3, total_time_s=60))
+    parts = [_part(["pass"] * n).model_copy(update={"test_times": [2.6] * n})
+             for n in (9, 8, 8)]
+    merged = merge(job, parts)
+    assert merged.verdict == Verdict.timeout and merged.passed == 24
+    assert merged.tests == ["pass"] * 24 + ["timeout"]
+    assert merged.first_failure is not None
+    assert merged.first_failure.got == "job time limit exceeded"
+    every = merge(job.model_copy(update={"stop_on_failure": False}), parts)
+    assert every.tests == ["pass"] * 24 + ["timeout"] and every.passed == 24
+    # within the budget: the shards' results as they are
+    fast = [p.model_copy(update={"test_times": [0.1] * len(p.tests)}) for p in parts]
+    assert merge(job, fast).verdict == Verdict.pass_ and merge(job, fast).passed == 25
+    # a failure before the budget ran out is the verdict
+    early = [_part(["pass", "wrong_answer"], "1\n").model_copy(update={"test_times": [1, 1]}),
+             *parts[1:]]
+    assert merge(job, early).verdict == Verdict.wrong_answer
+    assert merge(job, early).first_failure.input == "1\n"

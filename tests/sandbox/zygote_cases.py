@@ -14,6 +14,7 @@ from typing import Any
 
 from sandbox import CodeJob, Limits
 from sandbox.jobs import RunSpec
+from tests.sandbox.zygote_exit_cases import EXIT_CASES
 
 RUNNER = Path(__file__).resolve().parents[2] / "sandbox" / "runner" / "__main__.py"
 
@@ -101,6 +102,7 @@ CASES: dict[str, tuple[str, str] | tuple[str, str, dict[str, str]]] = {
                         {"heapq.py": "def mine():\n    return 'work dir heapq'\n"}),
     "own_module": ("import helper\nprint(helper.VALUE)\n", "", {"helper.py": "VALUE = 7\n"}),
 }
+CASES.update(EXIT_CASES)
 
 
 def job(program: str, stdin: str, files: dict[str, str] | None = None,
