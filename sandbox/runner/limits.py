@@ -14,6 +14,23 @@ RESET_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
                  signal.SIGUSR1, signal.SIGUSR2, signal.SIGPIPE, signal.SIGXFSZ, signal.SIGALRM)
 
 
+def become_sandboxed(drop_uid: int | None) -> None:
+    """In a freshly forked child, before its exec: the signals back at their defaults, the
+    unprivileged uid with no groups (``None``: keep the uid), and first in line for the OOM
+    killer, so a program that exhausts memory dies before the runner does."""
+    for s in RESET_SIGNALS:
+        signal.signal(s, signal.SIG_DFL)
+    if drop_uid is not None:
+        os.setgroups([])
+        os.setgid(drop_uid)
+        os.setuid(drop_uid)
+    try:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")
+    except OSError:
+        pass
+
+
 def rlimits(cpu_s: float, mem_mb: int, mem_kind: str, fsize_mb: int,
             nproc: int) -> list[tuple[int, int, int]]:
     """The limits for one sandboxed process as ``(resource, soft, hard)``: CPU seconds

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from .cleanup import Reaper
-from .limits import RESET_SIGNALS, rlimits, set_limits, user_tasks
+from .limits import become_sandboxed, rlimits, set_limits, user_tasks
 from .zygote_host import PYTHON, ZygoteHost
 
 Json = dict[str, Any]
@@ -111,18 +111,8 @@ class Processes(Reaper):
                 for fd, (r, w) in enumerate(pipes):
                     os.dup2(r if fd == 0 else w, fd)
                 os.closerange(len(pipes), 1 << 16)
-                for s in RESET_SIGNALS:
-                    signal.signal(s, signal.SIG_DFL)
-                if self.drop_uid is not None:
-                    os.setgroups([])
-                    os.setgid(self.drop_uid)
-                    os.setuid(self.drop_uid)
+                become_sandboxed(self.drop_uid)
                 set_limits(cpu_s, mem_mb, mem_kind, lim["file_size_mb"], nproc)
-                try:
-                    with open("/proc/self/oom_score_adj", "w") as f:
-                        f.write("1000")
-                except OSError:
-                    pass
                 os.chdir(cwd)
                 os.umask(0o022)
                 os.execvpe(argv[0], argv, env)

@@ -16,7 +16,7 @@ import socket
 import sys
 from typing import Any
 
-from .limits import RESET_SIGNALS
+from .limits import become_sandboxed
 
 # warm/main.py links to zygote.py: started from that folder as ``python3 -s main.py``, the
 # zygote's command line (``ps``, /proc/<pid>/cmdline) is a plain start's, and so its children's.
@@ -61,21 +61,11 @@ class ZygoteHost:
                 os.dup2(theirs.fileno(), 3)
                 os.set_inheritable(3, True)
                 os.closerange(4, 1 << 16)
-                for s in RESET_SIGNALS:
-                    signal.signal(s, signal.SIG_DFL)
-                if self.drop_uid is not None:
-                    os.setgroups([])
-                    os.setgid(self.drop_uid)
-                    os.setuid(self.drop_uid)
+                become_sandboxed(self.drop_uid)
                 # the stack limit at exec fixes the memory layout: the programs' (unlimited)
                 hard = resource.getrlimit(resource.RLIMIT_STACK)[1]
                 resource.setrlimit(resource.RLIMIT_STACK, (hard, hard))
                 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-                try:
-                    with open("/proc/self/oom_score_adj", "w") as f:
-                        f.write("1000")
-                except OSError:
-                    pass
                 os.chdir(WARM_DIR)
                 os.execve(PYTHON, [PYTHON, "-s", "main.py"], env)
             except BaseException:  # noqa: BLE001, S110 - exit 127: the runner sees it gone
