@@ -172,6 +172,8 @@ class Runner(Checkers):
             case = cases[idx]
             if start is not None and ran:
                 start.restore()
+                if self.mode == "container":  # SysV IPC too: nothing carries to the next test
+                    self.clear_ipc()
             if time.monotonic() > deadline:
                 statuses.append("timeout")
                 scores.append(0.0)

@@ -70,6 +70,7 @@ import string  # noqa: E402, F401
 import traceback  # noqa: E402, F401
 import types  # noqa: E402, F401
 import typing  # noqa: E402, F401
+import weakref  # noqa: E402
 from importlib.machinery import BuiltinImporter, SourceFileLoader  # noqa: E402
 
 _WARM = set(sys.modules) - _BASELINE
@@ -281,7 +282,8 @@ def _become(req: dict, fds: list) -> dict:
             del sys.modules[name]
     if "random" in sys.modules:  # a fresh interpreter seeds it from the OS
         sys.modules["random"].seed()
-    gc.unfreeze()
+    # The warm heap stays frozen: a collection (the program's, or the one at exit) scans only
+    # what the program made, and the shared pages are not copied.
     _offset_recursion_limit(2)  # this file's frame and exec() lie below the program's
     return main.__dict__
 
@@ -409,7 +411,43 @@ def _flush_std(streams: tuple) -> bool:
     return ok
 
 
-def _finish(status: int, main: dict) -> None:
+def _flush_io() -> None:
+    """pythonrun's flush_io: stderr, then stdout, as soon as the program's code is done
+    (before an uncaught exception is printed, threads joined or atexit run); errors ignored."""
+    for name in ("stderr", "stdout"):
+        try:
+            getattr(sys, name).flush()
+        except BaseException:  # noqa: BLE001, S110
+            pass
+
+
+def _drop_main(box: list) -> None:
+    """finalize_modules for the program's ``__main__``: out of sys.modules, then a collection
+    while its globals are whole (PEP 442 runs every finalizer of the garbage before clearing
+    any of it), then, if the module is still alive, its dict cleared as _PyModule_ClearDict
+    does (``_x`` names to None first, then the others, in order; ``__builtins__`` kept).
+    ``box`` holds the only reference the zygote keeps to the dict."""
+    module = sys.modules.pop("__main__", None)
+    alive = weakref.ref(module) if module is not None else None
+    box.clear()
+    del module
+    sys.is_finalizing = lambda: True  # what a __del__ sees during a plain exit
+    try:
+        gc.collect()
+        module = alive() if alive is not None else None
+        if module is None:
+            return
+        names = list(module.__dict__)
+        for first in (True, False):
+            for name in names:
+                if name != "__builtins__" and (
+                        not first or (name.startswith("_") and not name.startswith("__"))):
+                    module.__dict__[name] = None
+    except BaseException:  # noqa: BLE001, S110 - a __del__'s error is only reported
+        pass
+
+
+def _finish(status: int, main: list) -> None:
     """The interpreter's shutdown (pylifecycle's Py_FinalizeEx), minus tearing down the warm
     modules: wait for non-daemon threads, run atexit handlers, flush sys.stdout and
     sys.stderr (a failed flush means exit code 120), restore the original streams, drop the
@@ -427,10 +465,7 @@ def _finish(status: int, main: dict) -> None:
         status = 120
     sys.stdout = getattr(sys, "__stdout__", None)  # finalize_modules_delete_special
     sys.stderr = getattr(sys, "__stderr__", None)
-    try:
-        main.clear()
-    except BaseException:  # noqa: BLE001, S110 - a __del__'s error is only reported
-        pass
+    _drop_main(main)
     _flush_std((sys.stdout, sys.stderr))
     _flush_std(_ORIGINAL_STD)  # what the interpreter's own objects flush when they are freed
     if status == -1:
@@ -443,11 +478,19 @@ if __name__ == "__main__":
     _req, _fds, _code = _serve()
     _globals = _become(_req, _fds)
     del _req, _fds
+    _e = None
     try:
         exec(_code, _globals)
+    except BaseException as _caught:  # noqa: BLE001 - the program's own uncaught exception
+        _e = _caught
+    _flush_io()
+    if _e is None:
         _status = 0
-    except SystemExit as _e:
+    elif isinstance(_e, SystemExit):
         _status = _exit_status(_e)
-    except BaseException as _e:  # noqa: BLE001 - the program's own uncaught exception
+    else:
         _status = _uncaught(_e)
-    _finish(_status, _globals)
+    _e = None  # its traceback's frames hold the program's globals: they go with them
+    _box = [_globals]
+    del _globals
+    _finish(_status, _box)

@@ -113,4 +113,29 @@ EXIT_CASES: dict[str, tuple[str, str]] = {
                         "sys.setrecursionlimit(I())\nprint(sys.getrecursionlimit())\n"
                         "def f(n): return f(n + 1) if n < 45 else n\nprint(f(0))\n", ""),
     "recursion_thread_depth": (THREAD_DEPTH, ""),
+    # stdout is flushed as soon as the program's code is done (pythonrun's flush_io), before
+    # atexit handlers, late threads and an uncaught exception's traceback write
+    "atexit_oswrite_order": ("import atexit, os\natexit.register(lambda: os.write(1, b'B\\n'))\n"
+                             "print(int(input()) * 2)\n", "1\n"),
+    "thread_oswrite_order": ("import threading, os, time\nprint(int(input()) * 2)\n"
+                             "def w():\n    time.sleep(0.05); os.write(1, b'B\\n')\n"
+                             "threading.Thread(target=w).start()\n", "2\n"),
+    "sysexit_atexit_oswrite": ("import atexit, os, sys\n"
+                               "atexit.register(lambda: os.write(1, b'B\\n'))\n"
+                               "print(int(input()) * 2)\nsys.exit(0)\n", "3\n"),
+    # a __del__ at exit sees the program's globals whole (the collection before they are
+    # cleared), cycles included, and can still change the exit status
+    "del_later_global": ("class A:\n    def __del__(self):\n        print('bye', X)\n"
+                         "a = A()\nX = 5\nprint(int(input()) * 2)\n", "1\n"),
+    "del_uses_sys": ("import sys\nclass A:\n    def __del__(self):\n"
+                     "        sys.stdout.write('del\\n')\na = A()\nprint(int(input()) * 2)\n",
+                     "2\n"),
+    "del_is_finalizing": ("import sys\nclass A:\n    def __del__(self):\n"
+                          "        print('fin', sys.is_finalizing())\na = A()\n", ""),
+    "del_cycle": ("class A:\n    def __del__(s): print('del')\na = A(); a.s = a\n"
+                  "print(int(input()) * 2)\n", "3\n"),
+    "exit_in_del": ("import os\nclass A:\n    def __del__(self): os._exit(7)\na = A()\n"
+                    "print(int(input()) * 2)\n", "4\n"),
+    "uncaught_after_print": ("import sys\nprint('out')\nsys.stdout.flush\n"
+                             "raise ValueError('late')\n", ""),
 }
