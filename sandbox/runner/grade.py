@@ -136,9 +136,7 @@ class Runner(Checkers):
             p.update(fn_name=tests["fn_name"], args=case["args"], kwargs=case.get("kwargs") or {})
         else:
             p.update(test_code=tests.get("code") or "", asserts=tests.get("asserts") or [],
-                     entry_point=tests.get("entry_point"), stop=stop,
-                     needs=sorted(names_used([tests.get("code") or ""]
-                                             + list(tests.get("asserts") or []))))
+                     entry_point=tests.get("entry_point"), stop=stop)
         return marshal.dumps(p)
 
     def run_tests(self, job: Json, tests: Json, argv: list[str], work: str, mem_kind: str,
@@ -310,21 +308,6 @@ class Runner(Checkers):
         res.setdefault("timings", {})["total_s"] = round(time.monotonic() - t0, 4)
         res["id"] = job.get("id")
         return res
-
-
-def names_used(sources: list[str]) -> set[str]:
-    """Every plain name the test sources mention: what the tests may take from the program."""
-    names: set[str] = set()
-    for src in sources:
-        try:
-            tree = ast.parse(src)
-        except (SyntaxError, ValueError, MemoryError, RecursionError):
-            continue  # the tests' process reports the syntax error itself
-        try:
-            names.update(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
-        except RecursionError:
-            continue
-    return names
 
 
 def java_main_class(code: str) -> str:

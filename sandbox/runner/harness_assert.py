@@ -2,7 +2,7 @@
 in another.
 
 Run as ``python3 -s -P -c <this file's text>`` in the work dir, stdin = a marshal'd payload
-``{code, test_code, asserts, entry_point, stop, needs, nonce}``; reports go to fd 3 as
+``{code, test_code, asserts, entry_point, stop, nonce}``; reports go to fd 3 as
 ``repr((nonce, event))`` lines (events ``pass``/``fail``/``error``/``done``).
 
 The tests must not share a process with the program: a program could read the nonce from the
@@ -14,7 +14,8 @@ cross, and neither process is dumpable, so the program cannot read the tests' pr
 The tests' process must never run code the program wrote: it starts with ``-P`` (the work dir
 is not on its import path; only the program's child adds it), imports every module it needs
 before the program runs (it formats errors itself, without traceback), and lets in only the
-names the tests refer to that are not builtins (plus the entry point), so a program's ``abs``
+names the tests' compiled code refers to (``co_names``) that are not builtins (plus the entry
+point), so a program's ``abs``
 or ``sorted`` cannot change what an assert computes. A module crosses only as a standard module
 under its own name (``import math``), imported afresh here: never an alias (``import cmath as
 math``) or a program's file.
@@ -37,6 +38,17 @@ def _describe(e):
     except Exception:
         m = ""
     return type(e).__name__ + (": " + m if m else "")
+
+
+def _names(code):
+    """Every name a compiled test refers to as a global, an attribute or an import (its code
+    and the code objects nested in it): all a test can take from the program."""
+    out, todo = set(), [code]
+    while todo:
+        c = todo.pop()
+        out.update(c.co_names)
+        todo += [k for k in c.co_consts if isinstance(k, types.CodeType)]
+    return out
 
 
 def _frame(fd_in, fd_out):
@@ -154,9 +166,18 @@ def _h():
             tb = tb.tb_next
         return msg, where
 
-    def run(name, code, g):
+    compiled = {}  # tests compiled before the program runs: the names they refer to
+
+    def build(name, code):
         src[name] = code.splitlines()
-        exec(compile(code, name, "exec"), g)
+        try:
+            compiled[name] = compile(code, name, "exec", dont_inherit=True)
+        except BaseException:  # noqa: BLE001 - raised again, in its place, by run()
+            compiled[name] = None
+
+    def run(name, code, g):
+        c = compiled.get(name)
+        exec(c if c is not None else compile(code, name, "exec", dont_inherit=True), g)
 
     def proxy(name):
         def call(*args, **kwargs):
@@ -179,15 +200,22 @@ def _h():
         return call
 
     g = {"__name__": "__tests__", "__builtins__": __builtins__}
+    tests = [("tests.py", p["test_code"])] if p["test_code"] else []
+    tests += [(f"assert_{i}", a) for i, a in enumerate(p["asserts"])]
     try:
         send(p["code"])
+        for name, code in tests:  # while the program loads
+            build(name, code)
         try:
             kind, info = recv()
         except EOFError:
             end(1, k="error", error="the program exited while loading")
         if kind != "names":
             end(1, k="error", error=str(info))
-        needs, entry = set(p["needs"]), p["entry_point"]
+        needs, entry = set(), p["entry_point"]
+        for c in compiled.values():
+            if c is not None:
+                needs |= _names(c)
         for name, what, value in info:
             if typ(name) is not str or name != entry and (
                     name not in needs or hasattr(builtins, name)):

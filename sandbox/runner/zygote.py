@@ -5,17 +5,17 @@ that its command line is a plain start's, with
 /dev/null on fds 0-2 and a SOCK_SEQPACKET control socket on fd 3. It imports what programs and
 the harnesses commonly need once, then answers the runner, one message at a time (marshal):
 
-- ``{"op": "job", "path": main.py}`` -> (double-)forks a *job* process that compiles the
+- ``{"op": "job", "path": main.py}`` -> forks a *job* process that compiles the
   program once, answers ``{"ok": true, "pid": N}`` and serves the job (the runner's child); the
   zygote waits for it to end and then says ``ready`` again. ``path`` None (harness jobs: the
   harness reads the program from its stdin) -> the zygote serves the job itself. The
   zygote itself never reads or compiles a program, so nothing of one program is in the memory
   the next program's processes are forked from.
 - in a job: ``{"op": "fork", "kind", "cwd", "env", "rlimits", "argv0"}`` with the test's pipes
-  (stdin, stdout, stderr[, report]) as SCM_RIGHTS -> double-forks a test process and answers
-  ``{"pid": N}`` once the middle process is gone: the test process is then the runner's child
-  (the runner is pid 1, or a child subreaper), so the runner waits for it, reads its rusage and
-  charges its orphans exactly as for a process it forked itself. ``{"op": "end"}`` ends the job.
+  (stdin, stdout, stderr[, report]) as SCM_RIGHTS -> forks a test process that is the runner's
+  child from birth (``_fork_runner_child``) and answers ``{"pid": N}``, so the runner waits
+  for it, reads its rusage and charges its orphans exactly as for a process it forked itself.
+  ``{"op": "end"}`` ends the job.
 
 A test process becomes what ``python3 -s main.py`` (``kind`` ``script``), ``python3 -s -c
 <harness>`` (``call``) or ``python3 -s -P -c <harness>`` (``assert``) would be: a new session,
@@ -123,24 +123,18 @@ def _serve() -> tuple:
                 return test
             ctl.send(b"ready")
             continue
-        # The job process is double-forked, so that it is the runner's child (reaped, and its
-        # CPU time counted, by the runner); it holds ``w`` until it ends.
+        # The job process is the runner's child (reaped, and its CPU time counted, by the
+        # runner); it holds ``w`` until it ends.
         r, w = os.pipe()
-        middle = os.fork()
-        if middle == 0:
-            middle_pid = os.getpid()
-            try:
-                job = os.fork()
-            except BaseException:  # noqa: BLE001 - no job process: the runner falls back
-                os._exit(0)
-            if job == 0:
-                os.close(r)
-                _orphaned(middle_pid)
-                return _job(ctl, req, harness, w)
-            os._exit(0)
+        try:
+            job = _fork_runner_child()
+        except OSError:  # no job process: the runner falls back
+            job = -1
+        if job == 0:
+            os.close(r)
+            return _job(ctl, req, harness, w)
         os.close(w)
-        os.waitpid(middle, 0)
-        while os.read(r, 1):
+        while job > 0 and os.read(r, 1):
             pass
         os.close(r)
         ctl.send(b"ready")
@@ -171,44 +165,84 @@ def _job(ctl: socket.socket, req: dict, harness: dict, alive: int | None) -> tup
                 os._exit(0)
             ctl.send(marshal.dumps({"error": "bad request"}))
             continue
-        r, w = os.pipe()
         try:
-            middle = os.fork()
+            pid = _fork_runner_child()
         except OSError as e:
-            os.close(r)
-            os.close(w)
             for fd in fds:
                 os.close(fd)
             ctl.send(marshal.dumps({"error": repr(e)}))
             continue
-        if middle == 0:
-            middle_pid = os.getpid()
-            try:
-                pid = os.fork()
-            except BaseException:  # noqa: BLE001 - nothing written: the runner falls back
-                os._exit(0)
-            if pid == 0:
-                os.close(r)
-                os.close(w)  # the job process reads until every copy is closed, then reaps
-                if alive is not None:
-                    os.close(alive)
-                ctl.close()
-                _orphaned(middle_pid)
-                return req, fds, codes[req["kind"]]
-            os.write(w, str(pid).encode())
-            os._exit(0)
-        os.close(w)
+        if pid == 0:
+            if alive is not None:
+                os.close(alive)  # the job process reads until every copy is closed
+            ctl.close()
+            return req, fds, codes[req["kind"]]
         for fd in fds:
             os.close(fd)
-        got = b""
-        while True:
-            chunk = os.read(r, 32)
-            if not chunk:
-                break
-            got += chunk
+        ctl.send(marshal.dumps({"pid": pid}))
+
+
+# clone(2)'s CLONE_PARENT: the child's parent is our parent, the runner
+_CLONE_PARENT = 0x00008000
+_SYS_CLONE = {"x86_64": 56, "aarch64": 220}.get(os.uname().machine)
+_PYDLL = ctypes.PyDLL(None)  # calls made holding the GIL, as os.fork makes fork()'s
+_PYDLL.syscall.restype = ctypes.c_long
+
+
+def _fork_runner_child() -> int:
+    """``os.fork()`` whose child is the runner's child from birth: the runner waits for it,
+    reads its rusage and charges its orphans as for a process it forked itself. Returns 0 in
+    the child and its pid here; raises OSError when no process could start.
+
+    clone(CLONE_PARENT | SIGCHLD) between the interpreter's own fork steps (PyOS_BeforeFork,
+    PyOS_AfterFork_*: what os.fork runs around fork()); where clone is refused, a double fork
+    (one more process to start and end) does the same."""
+    if _SYS_CLONE is not None:
+        _PYDLL.PyOS_BeforeFork()
+        pid = _PYDLL.syscall(ctypes.c_long(_SYS_CLONE),
+                             ctypes.c_ulong(_CLONE_PARENT | signal.SIGCHLD),
+                             ctypes.c_long(0), ctypes.c_long(0), ctypes.c_long(0),
+                             ctypes.c_long(0))
+        if pid == 0:
+            _PYDLL.PyOS_AfterFork_Child()
+            return 0
+        _PYDLL.PyOS_AfterFork_Parent()
+        if pid > 0:
+            return pid
+    return _double_fork()
+
+
+def _double_fork() -> int:
+    """The portable way to the same child: fork a middle process that forks it and exits."""
+    r, w = os.pipe()
+    try:
+        middle = os.fork()
+    except OSError:
         os.close(r)
-        os.waitpid(middle, 0)  # now the test process's parent is the runner
-        ctl.send(marshal.dumps({"pid": int(got)} if got else {"error": "fork failed"}))
+        os.close(w)
+        raise
+    if middle == 0:
+        os.close(r)
+        middle_pid = os.getpid()
+        try:
+            pid = os.fork()
+        except BaseException:  # noqa: BLE001 - nothing written: the zygote reports it
+            os._exit(0)
+        if pid == 0:
+            os.close(w)
+            _orphaned(middle_pid)
+            return 0
+        os.write(w, str(pid).encode())
+        os._exit(0)
+    os.close(w)
+    got = b""
+    while chunk := os.read(r, 32):
+        got += chunk
+    os.close(r)
+    os.waitpid(middle, 0)  # now the child's parent is the runner
+    if not got:
+        raise OSError("fork failed")
+    return int(got)
 
 
 def _orphaned(middle: int) -> None:
