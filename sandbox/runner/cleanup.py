@@ -222,7 +222,7 @@ class Reaper:
         import ctypes
 
         left = []
-        libc = ctypes.CDLL(None, use_errno=True)
+        libc = ctypes.pythonapi  # libc's functions, found by dlsym
         for kind, fn in (("shm", "shmctl"), ("sem", "semctl"), ("msg", "msgctl")):
             try:
                 with open(f"/proc/sysvipc/{kind}") as f:

@@ -34,15 +34,17 @@ def become_sandboxed(drop_uid: int | None) -> None:
 def rlimits(cpu_s: float, mem_mb: int, mem_kind: str, fsize_mb: int,
             nproc: int) -> list[tuple[int, int, int]]:
     """The limits for one sandboxed process as ``(resource, soft, hard)``: CPU seconds
-    (rounded up; SIGXCPU, then SIGKILL a second later), memory in MiB by ``mem_kind`` (see
-    ``languages.Lang.memory``), written file size in MiB, no core files, and at most ``nproc``
-    tasks of its uid (0: unchanged)."""
+    (``cpu_s + 0.5`` rounded up; SIGXCPU, then SIGKILL a second later), memory in MiB by
+    ``mem_kind`` (see ``languages.Lang.memory``), written file size in MiB, no core files,
+    and at most ``nproc`` tasks of its uid (0: unchanged)."""
     out: list[tuple[int, int, int]] = []
 
     def lim(res: int, value: int) -> None:
         out.append((res, value, value))
 
-    cpu = max(1, math.ceil(cpu_s))
+    # at least half a second above cpu_s: a process the limit stops has always taken the
+    # job's CPU time over cpu_s, however little its parent adds (the verdict is timeout)
+    cpu = math.ceil(cpu_s + 0.5)
     out.append((resource.RLIMIT_CPU, cpu, cpu + 1))
     if mem_mb:
         if mem_kind in ("native", "interp"):

@@ -53,7 +53,10 @@ class Processes(Reaper):
         super().__init__(mode, root)
         self.env = {"PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
                     "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "0",
-                    "PYTHONDONTWRITEBYTECODE": "1", "CGO_ENABLED": "0", "GOTOOLCHAIN": "local"}
+                    "PYTHONDONTWRITEBYTECODE": "1", "CGO_ENABLED": "0", "GOTOOLCHAIN": "local",
+                    # set per job; here from the start, so the zygote's environment has the
+                    # names (in the order) of a test process's and sets only what differs
+                    "GOMEMLIMIT": "0"}
         self.drop_uid = drop_uid  # process mode as root: run programs as this uid
         self.zygote = ZygoteHost(root, self.env, drop_uid)
         self.warm_forks = 0  # processes forked from the zygote in this job

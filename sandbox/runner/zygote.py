@@ -79,6 +79,21 @@ _WARM = set(sys.modules) - _BASELINE
 import threading as _threading  # noqa: E402, F401
 
 _WARM |= set(sys.modules) - _BASELINE
+
+
+def _by_top(names: set) -> dict:
+    """A top-level name -> the warm modules under it (itself included)."""
+    out: dict = {}
+    for name in names:
+        out.setdefault(name.split(".")[0], []).append(name)
+    return out
+
+
+# No loop at this module's top level: a loop makes CPython specialize the module's code, and
+# the specialized call of exec() at the bottom takes no recursion level, one fewer than
+# _offset_recursion_limit counts (test_zygote's recursion cases see the difference).
+_WARM_BY_TOP = _by_top(_WARM)
+ctypes.pythonapi.prctl  # noqa: B018 - resolved here, so the harnesses' own call finds it
 _HERE = sys.path[0]  # this file's real folder: never on a test process's path
 _STDLIB_PATH = sys.path[1:]
 _HIDDEN_CODE: set = set()  # code of our stand-ins for builtins: not shown in tracebacks
@@ -182,11 +197,42 @@ def _job(ctl: socket.socket, req: dict, harness: dict, alive: int | None) -> tup
         ctl.send(marshal.dumps({"pid": pid}))
 
 
-# clone(2)'s CLONE_PARENT: the child's parent is our parent, the runner
-_CLONE_PARENT = 0x00008000
-_SYS_CLONE = {"x86_64": 56, "aarch64": 220}.get(os.uname().machine)
+# clone(2) flags: the child's parent is our parent (the runner); the kernel writes the child's
+# tid into its copy of glibc's thread descriptor and clears it at exit, as glibc's fork has it
+_CLONE_PARENT, _CLONE_CHILD_SETTID, _CLONE_CHILD_CLEARTID = 0x8000, 0x01000000, 0x00200000
+# the syscall's number, and where its child-tid pointer goes among its arguments
+_SYS_CLONE = {"x86_64": (56, 3), "aarch64": (220, 4)}.get(os.uname().machine)
 _PYDLL = ctypes.PyDLL(None)  # calls made holding the GIL, as os.fork makes fork()'s
 _PYDLL.syscall.restype = ctypes.c_long
+
+
+def _tid_slot() -> int | None:
+    """The address of the calling thread's kernel tid in glibc's descriptor of it (struct
+    pthread, at pthread_self()), which glibc reads for pthread_kill, pthread_getcpuclockid and
+    PI mutexes of that thread: a child must find its own tid there. Found as the slot among
+    the descriptor's first 2 KiB that holds the tid and that pthread_getcpuclockid reads (the
+    clock id encodes it), tried by changing it for an instant; None when no slot is (then:
+    no clone). Called while the zygote has no other thread."""
+    import time
+
+    tid, ident = _threading.get_native_id(), _threading.get_ident()
+    slots = (ctypes.c_int * 512).from_address(ident)
+    for i in range(512):
+        if slots[i] != tid:
+            continue
+        slots[i] = tid + 1
+        try:  # MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED) = (~tid << 3) | 6
+            seen = ~(time.pthread_getcpuclockid(ident) >> 3)
+        except OSError:
+            seen = None
+        finally:
+            slots[i] = tid
+        if seen == tid + 1:
+            return ident + 4 * i
+    return None
+
+
+_TID_SLOT = _tid_slot() if _SYS_CLONE is not None else None
 
 
 def _fork_runner_child() -> int:
@@ -194,15 +240,18 @@ def _fork_runner_child() -> int:
     reads its rusage and charges its orphans as for a process it forked itself. Returns 0 in
     the child and its pid here; raises OSError when no process could start.
 
-    clone(CLONE_PARENT | SIGCHLD) between the interpreter's own fork steps (PyOS_BeforeFork,
-    PyOS_AfterFork_*: what os.fork runs around fork()); where clone is refused, a double fork
-    (one more process to start and end) does the same."""
-    if _SYS_CLONE is not None:
+    clone(CLONE_PARENT, and glibc fork's own flags and tid slot) between the interpreter's
+    fork steps (PyOS_BeforeFork, PyOS_AfterFork_*: what os.fork runs around fork()); where
+    clone is refused or the tid slot unknown, a double fork (one more process to start and
+    end) does the same."""
+    if _SYS_CLONE is not None and _TID_SLOT is not None:
+        number, at = _SYS_CLONE
+        args = [ctypes.c_ulong(0)] * 5
+        args[0] = ctypes.c_ulong(_CLONE_PARENT | _CLONE_CHILD_SETTID | _CLONE_CHILD_CLEARTID
+                                 | signal.SIGCHLD)
+        args[at] = ctypes.c_ulong(_TID_SLOT)
         _PYDLL.PyOS_BeforeFork()
-        pid = _PYDLL.syscall(ctypes.c_long(_SYS_CLONE),
-                             ctypes.c_ulong(_CLONE_PARENT | signal.SIGCHLD),
-                             ctypes.c_long(0), ctypes.c_long(0), ctypes.c_long(0),
-                             ctypes.c_long(0))
+        pid = _PYDLL.syscall(ctypes.c_long(number), *args)
         if pid == 0:
             _PYDLL.PyOS_AfterFork_Child()
             return 0
@@ -279,8 +328,14 @@ def _become(req: dict, fds: list) -> dict:
         resource.setrlimit(res, (soft, hard))
     os.chdir(req["cwd"])
     os.umask(0o022)
-    os.environ.clear()
-    os.environ.update(req["env"])
+    env = req["env"]
+    if list(os.environ) == list(env):  # the same names in the same order (the runner sees
+        for name, value in env.items():  # to it): only what differs is set, in place
+            if os.environ[name] != value:
+                os.environ[name] = value
+    else:
+        os.environ.clear()
+        os.environ.update(env)
     _LIBC.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)  # as after an exec: /proc/self is its own
     for i, (name, mode) in enumerate((("stdin", "r"), ("stdout", "w"), ("stderr", "w"))):
         stream = _stdio(i, mode, getattr(sys, "__" + name + "__"))
@@ -311,9 +366,12 @@ def _become(req: dict, fds: list) -> dict:
         here = {n.split(".")[0] for n in os.listdir(cwd)}
     except OSError:
         here = set()
-    for name in list(sys.modules):
-        if name.split(".")[0] in here and name in _WARM:
-            del sys.modules[name]
+    for top in here:
+        for name in _WARM_BY_TOP.get(top, ()):
+            sys.modules.pop(name, None)
+    threading = sys.modules.get("threading")
+    if threading is not None and hasattr(threading.main_thread(), "_set_native_id"):
+        threading.main_thread()._set_native_id()  # 3.11's after-fork keeps the zygote's
     if "random" in sys.modules:  # a fresh interpreter seeds it from the OS
         sys.modules["random"].seed()
     # The warm heap stays frozen: a collection (the program's, or the one at exit) scans only

@@ -86,6 +86,14 @@ CASES: dict[str, tuple[str, str] | tuple[str, str, dict[str, str]]] = {
     "environment": ("import os, re\n"
                     "print(sorted((k, re.sub('job-[0-9a-f]+', 'J', v)) for k, v in "
                     "os.environ.items()))\nprint(os.getenv('HOME') == os.getcwd())\n", ""),
+    "main_thread_ids": ("import os, signal, threading, time\nmain = threading.main_thread()\n"
+                        "out = []\ndef w():\n    signal.pthread_kill(main.ident, 0)\n"
+                        "    clock = time.pthread_getcpuclockid(main.ident)\n"
+                        "    out.append(time.clock_gettime(clock) > 0)\n"
+                        "t = threading.Thread(target=w)\nt.start()\nt.join()\n"
+                        "print(out, main.native_id == os.getpid() == threading.get_native_id())\n",
+                        ""),
+    "environment_order": ("import os\nprint(list(os.environ))\n", ""),
     "signals": ("import signal\nfor s in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE,\n"
                 "          signal.SIGXFSZ, signal.SIGHUP, signal.SIGCHLD, signal.SIGALRM):\n"
                 "    print(s.name, signal.getsignal(s))\n"
