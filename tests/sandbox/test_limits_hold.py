@@ -59,6 +59,30 @@ async def test_cpu_of_double_forked_workers_is_charged(pool: SandboxPool) -> Non
     assert result.verdict.value == "timeout", result
 
 
+# A child that needs 2.5 s of CPU, stopped by its own RLIMIT_CPU; the parent ignores that and
+# prints the answer. With the rlimit at the limit itself the job's CPU time landed at about
+# 1.00 s and the verdict flipped between runs; the program needs 2.5 s: timeout, every time.
+CHILD_STOPPED_BY_RLIMIT = r"""
+import os, time
+pid = os.fork()
+if pid == 0:
+    t = time.process_time()
+    while time.process_time() - t < 2.5:
+        pass
+    os._exit(0)
+os.waitpid(pid, 0)
+print(3)
+"""
+
+
+async def test_a_child_stopped_by_its_cpu_rlimit_times_the_job_out(pool: SandboxPool) -> None:
+    job = CodeJob(language="python", code=CHILD_STOPPED_BY_RLIMIT, tests=THREE,
+                  limits=Limits(time_s=1.0, wall_time_s=10.0))
+    for _ in range(3):
+        result = await pool.run(job.model_copy())
+        assert result.verdict.value == "timeout", result
+
+
 THREADS = {
     "c": r"""
 #include <pthread.h>
