@@ -7,11 +7,12 @@ the harnesses commonly need once, then answers the runner, one message at a time
 
 - ``{"op": "job", "path": main.py}`` -> forks a *job* process that compiles the
   program once, answers ``{"ok": true, "pid": N}`` and serves the job (the runner's child); the
-  zygote waits for it to end and then says ``ready`` again. ``path`` None (harness jobs: the
-  harness reads the program from its stdin) -> the zygote serves the job itself. The
-  zygote itself never reads or compiles a program, so nothing of one program is in the memory
-  the next program's processes are forked from.
-- in a job: ``{"op": "fork", "kind", "cwd", "env", "rlimits", "argv0"}`` with the test's pipes
+  zygote waits for it to end and then says ``ready`` again. Harness tests (``assert``,
+  ``call``: the harness reads the program from its stdin) need no job: the zygote forks them
+  itself. The zygote never reads or compiles a program, so nothing of one program is in the
+  memory the next program's processes are forked from.
+- in a job, or for a harness test: ``{"op": "fork", "kind", "cwd", "env", "rlimits",
+  "argv0"}`` with the test's pipes
   (stdin, stdout, stderr[, report]) as SCM_RIGHTS -> forks a test process that is the runner's
   child from birth (``_fork_runner_child``) and answers ``{"pid": N}``, so the runner waits
   for it, reads its rusage and charges its orphans exactly as for a process it forked itself.
@@ -127,16 +128,16 @@ def _serve() -> tuple:
     ctl.send(b"ready")
     while True:
         req, fds = _recv(ctl)
-        for fd in fds:
-            os.close(fd)
-        if req.get("op") != "job":
-            ctl.send(marshal.dumps({"error": "no job"}))
-            continue
-        if not req.get("path"):  # harness jobs: nothing to compile, the zygote forks them
-            test = _job(ctl, req, harness, None)
+        if req.get("op") == "fork" and req.get("kind") in harness:
+            # a harness test (the harness reads the program from its stdin): no job process
+            test = _fork_test(ctl, req, fds, harness, None)
             if test is not None:
                 return test
-            ctl.send(b"ready")
+            continue
+        for fd in fds:
+            os.close(fd)
+        if req.get("op") != "job" or not req.get("path"):
+            ctl.send(marshal.dumps({"error": "no job"}))
             continue
         # The job process is the runner's child (reaped, and its CPU time counted, by the
         # runner); it holds ``w`` until it ends.
@@ -155,17 +156,14 @@ def _serve() -> tuple:
         ctl.send(b"ready")
 
 
-def _job(ctl: socket.socket, req: dict, harness: dict, alive: int | None) -> tuple | None:
-    """One job: compile its program once, fork its test processes, end on ``end``. Returns
-    in a test process (request, fds, code); in the zygote itself (``alive`` None: a harness
-    job, no program here), None at the job's end."""
+def _job(ctl: socket.socket, req: dict, harness: dict, alive: int) -> tuple:
+    """One job, in the job process: compile its program once, fork its test processes, end
+    on ``end``. Returns only in a test process: (request, fds, code)."""
     codes = dict(harness)
-    path = req.get("path")
     try:
-        if path:
-            with open(path, "rb") as f:
-                codes["script"] = compile(f.read(), path, "exec", dont_inherit=True)
-        reply = {"ok": True, "pid": os.getpid() if alive is not None else None}
+        with open(req["path"], "rb") as f:
+            codes["script"] = compile(f.read(), req["path"], "exec", dont_inherit=True)
+        reply = {"ok": True, "pid": os.getpid()}
     except BaseException as e:  # noqa: BLE001 - the runner falls back to a plain start
         reply = {"error": repr(e)[:500]}
     ctl.send(marshal.dumps(reply))
@@ -175,26 +173,34 @@ def _job(ctl: socket.socket, req: dict, harness: dict, alive: int | None) -> tup
             for fd in fds:
                 os.close(fd)
             if req.get("op") == "end" or "error" in reply:
-                if alive is None:
-                    return None
                 os._exit(0)
             ctl.send(marshal.dumps({"error": "bad request"}))
             continue
-        try:
-            pid = _fork_runner_child()
-        except OSError as e:
-            for fd in fds:
-                os.close(fd)
-            ctl.send(marshal.dumps({"error": repr(e)}))
-            continue
-        if pid == 0:
-            if alive is not None:
-                os.close(alive)  # the job process reads until every copy is closed
-            ctl.close()
-            return req, fds, codes[req["kind"]]
+        test = _fork_test(ctl, req, fds, codes, alive)
+        if test is not None:
+            return test
+
+
+def _fork_test(ctl: socket.socket, req: dict, fds: list, codes: dict,
+               alive: int | None) -> tuple | None:
+    """Fork the test process ``req`` asks for (``fds``: its pipes) and answer its pid.
+    Returns (request, fds, code) in the test process, None here."""
+    try:
+        pid = _fork_runner_child()
+    except OSError as e:
         for fd in fds:
             os.close(fd)
-        ctl.send(marshal.dumps({"pid": pid}))
+        ctl.send(marshal.dumps({"error": repr(e)}))
+        return None
+    if pid == 0:
+        if alive is not None:
+            os.close(alive)  # the job process reads until every copy is closed
+        ctl.close()
+        return req, fds, codes[req["kind"]]
+    for fd in fds:
+        os.close(fd)
+    ctl.send(marshal.dumps({"pid": pid}))
+    return None
 
 
 # clone(2) flags: the child's parent is our parent (the runner); the kernel writes the child's

@@ -114,7 +114,8 @@ class ZygoteHost:
         return self.ready
 
     def begin_job(self, path: str | None) -> bool:
-        """Open a job (``path``: the program to compile once, for ``script`` tests)."""
+        """Open a job (``path``: the program to compile once, for ``script`` tests; None for
+        harness tests, which the zygote forks without a job process)."""
         self.failed_job = False
         if not self.enabled:
             return False
@@ -122,6 +123,9 @@ class ZygoteHost:
             self.start()
             if not self._wait_ready(START_S):
                 raise OSError("zygote not ready")
+            if path is None:
+                self.in_job = True  # the zygote stays ready: nothing to end
+                return True
             assert self.sock is not None
             self.sock.send(marshal.dumps({"op": "job", "path": path}))
             self.ready = False
@@ -157,6 +161,8 @@ class ZygoteHost:
         if not self.in_job:
             return
         self.in_job = False
+        if self.ready:  # a harness job: the zygote forked its tests itself
+            return
         try:
             assert self.sock is not None
             self.sock.send(marshal.dumps({"op": "end"}))
