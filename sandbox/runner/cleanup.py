@@ -10,6 +10,8 @@ import os
 import signal
 import time
 
+from .limits import process_state
+
 
 class Reaper:
     """Finds, kills and reaps the job's processes; removes what it wrote."""
@@ -17,6 +19,9 @@ class Reaper:
     def __init__(self, mode: str, root: str) -> None:
         self.mode, self.root, self.me = mode, root, os.getpid()
         self.helper_cpu = 0.0  # CPU seconds of our helper processes reaped so far
+        # programs run as our uid and may lower our rlimits or priority: a changed runner
+        # would pass that on to every later test, so it asks to be recycled
+        self.own_state = process_state(0)
 
     def helpers(self) -> set[int]:
         """Our own helper processes (spared or not) not reaped yet: their CPU time is kept
@@ -166,6 +171,8 @@ class Reaper:
                     problems.append(f"cannot remove {d}/{name}: {e}")
         if self.mode == "container":
             problems += self.clear_ipc()
+        if process_state(0) != self.own_state:
+            problems.append("a program changed the runner's rlimits, priority or CPU set")
         return "; ".join(problems) or None
 
     def writable_places(self) -> list[str]:

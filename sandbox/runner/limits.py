@@ -64,6 +64,19 @@ def rlimits(cpu_s: float, mem_mb: int, mem_kind: str, fsize_mb: int,
     return out
 
 
+# every rlimit this platform has, each once
+ALL_RLIMITS = tuple(sorted({getattr(resource, name) for name in dir(resource)
+                           if name.startswith("RLIMIT_")}))
+
+
+def process_state(pid: int) -> tuple:
+    """What any process of the same uid may change in another one (prlimit, setpriority,
+    sched_setaffinity): its rlimits, nice value and CPU set (``pid`` 0: the caller).
+    Raises OSError when ``pid`` is gone."""
+    return (tuple(resource.prlimit(pid, r) for r in ALL_RLIMITS),
+            os.getpriority(os.PRIO_PROCESS, pid), frozenset(os.sched_getaffinity(pid)))
+
+
 def set_limits(cpu_s: float, mem_mb: int, mem_kind: str, fsize_mb: int, nproc: int) -> None:
     """Apply ``rlimits(...)`` to the calling process."""
     for res, soft, hard in rlimits(cpu_s, mem_mb, mem_kind, fsize_mb, nproc):

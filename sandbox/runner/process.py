@@ -70,6 +70,7 @@ class Processes(Reaper):
 
     def end_of_job(self) -> None:
         self.zygote.end_job()
+        self.zygote.check()
 
     def helpers(self) -> set[int]:
         return self.zygote.unreaped

@@ -35,8 +35,9 @@ file the program writes at run time could shadow them, and cyclic garbage is not
 exit.
 
 The zygote and job processes are not dumpable, so test processes (same uid) cannot read or
-trace them; a test process that kills or stops them only makes the runner fall back to a
-plain ``python3`` start.
+trace them; a test process that kills, stops or changes them (rlimits, priority, CPU set)
+only makes the runner replace the zygote (``ZygoteHost.intact``) or fall back to a plain
+``python3`` start.
 """
 
 import sys
@@ -206,8 +207,10 @@ def _fork_test(ctl: socket.socket, req: dict, fds: list, codes: dict,
 # clone(2) flags: the child's parent is our parent (the runner); the kernel writes the child's
 # tid into its copy of glibc's thread descriptor and clears it at exit, as glibc's fork has it
 _CLONE_PARENT, _CLONE_CHILD_SETTID, _CLONE_CHILD_CLEARTID = 0x8000, 0x01000000, 0x00200000
-# the syscall's number, and where its child-tid pointer goes among its arguments
-_SYS_CLONE = {"x86_64": (56, 3), "aarch64": (220, 4)}.get(os.uname().machine)
+# syscall numbers: clone (and where its child-tid pointer goes among its arguments),
+# set_robust_list, get_robust_list
+_SYS_CLONE = {"x86_64": (56, 3, 273, 274),
+              "aarch64": (220, 4, 99, 100)}.get(os.uname().machine)
 _PYDLL = ctypes.PyDLL(None)  # calls made holding the GIL, as os.fork makes fork()'s
 _PYDLL.syscall.restype = ctypes.c_long
 
@@ -238,7 +241,21 @@ def _tid_slot() -> int | None:
     return None
 
 
+def _robust_list() -> tuple | None:
+    """The calling thread's robust-futex list as glibc registered it with the kernel
+    (address, length). The kernel gives a new task none; glibc's fork registers it again in
+    the child, and so must a clone of ours (else a robust mutex the main thread holds when
+    it ends never becomes owner-dead). None when it cannot be read (then: no clone)."""
+    assert _SYS_CLONE is not None
+    head, size = ctypes.c_void_p(), ctypes.c_size_t()
+    if _PYDLL.syscall(ctypes.c_long(_SYS_CLONE[3]), ctypes.c_long(0), ctypes.byref(head),
+                      ctypes.byref(size)) != 0 or not head.value:
+        return None
+    return head.value, size.value
+
+
 _TID_SLOT = _tid_slot() if _SYS_CLONE is not None else None
+_ROBUST_LIST = _robust_list() if _SYS_CLONE is not None else None
 
 
 def _fork_runner_child() -> int:
@@ -246,12 +263,12 @@ def _fork_runner_child() -> int:
     reads its rusage and charges its orphans as for a process it forked itself. Returns 0 in
     the child and its pid here; raises OSError when no process could start.
 
-    clone(CLONE_PARENT, and glibc fork's own flags and tid slot) between the interpreter's
-    fork steps (PyOS_BeforeFork, PyOS_AfterFork_*: what os.fork runs around fork()); where
-    clone is refused or the tid slot unknown, a double fork (one more process to start and
-    end) does the same."""
-    if _SYS_CLONE is not None and _TID_SLOT is not None:
-        number, at = _SYS_CLONE
+    clone(CLONE_PARENT, and glibc fork's own flags, tid slot and robust list) between the
+    interpreter's fork steps (PyOS_BeforeFork, PyOS_AfterFork_*: what os.fork runs around
+    fork()); where clone is refused or the tid slot unknown, a double fork (one more process
+    to start and end) does the same."""
+    if _SYS_CLONE is not None and _TID_SLOT is not None and _ROBUST_LIST is not None:
+        number, at, set_robust_list, _ = _SYS_CLONE
         args = [ctypes.c_ulong(0)] * 5
         args[0] = ctypes.c_ulong(_CLONE_PARENT | _CLONE_CHILD_SETTID | _CLONE_CHILD_CLEARTID
                                  | signal.SIGCHLD)
@@ -259,6 +276,8 @@ def _fork_runner_child() -> int:
         _PYDLL.PyOS_BeforeFork()
         pid = _PYDLL.syscall(ctypes.c_long(number), *args)
         if pid == 0:
+            _PYDLL.syscall(ctypes.c_long(set_robust_list), ctypes.c_ulong(_ROBUST_LIST[0]),
+                           ctypes.c_ulong(_ROBUST_LIST[1]))
             _PYDLL.PyOS_AfterFork_Child()
             return 0
         _PYDLL.PyOS_AfterFork_Parent()

@@ -16,7 +16,7 @@ import socket
 import sys
 from typing import Any
 
-from .limits import become_sandboxed
+from .limits import ALL_RLIMITS, become_sandboxed, process_state
 
 # warm/main.py links to zygote.py: started from that folder as ``python3 -s main.py``, the
 # zygote's command line (``ps``, /proc/<pid>/cmdline) is a plain start's, and so its children's.
@@ -38,6 +38,13 @@ class ZygoteHost:
         self.failed_job = False  # the zygote failed during this job: plain starts until its end
         self.unreaped: set[int] = set()  # ours, until the runner reaps them
         self.enabled = True  # ``--zygote=off``: every process starts the plain way
+        # what the zygote's rlimits, nice value and CPU set must be: the runner's, but for
+        # the two limits it sets itself (see ``start``)
+        limits, nice, cpus = process_state(0)
+        stack = resource.getrlimit(resource.RLIMIT_STACK)[1]
+        changed = {resource.RLIMIT_STACK: (stack, stack), resource.RLIMIT_CORE: (0, 0)}
+        self.expected = (tuple(changed.get(r, v) for r, v in zip(ALL_RLIMITS, limits,
+                                                                  strict=True)), nice, cpus)
         self.in_job = False  # a job is open: forks go to its job process (or the zygote)
 
     @property
@@ -74,6 +81,25 @@ class ZygoteHost:
         theirs.close()
         self.pid, self.sock, self.ready = pid, mine, False
         self.unreaped.add(pid)
+
+    def intact(self) -> bool:
+        """The ready zygote is as it started: not stopped or traced, and with its rlimits,
+        nice value and CPU set. Test processes run as its uid and may change any of them
+        (SIGSTOP, prlimit, setpriority, sched_setaffinity); a changed zygote would pass the
+        change on to every later test, or stall the next one."""
+        if self.pid is None:
+            return True
+        try:
+            with open(f"/proc/{self.pid}/stat", "rb") as f:
+                state = f.read().rsplit(b")", 1)[1].split()[0]
+            return state not in (b"T", b"t") and process_state(self.pid) == self.expected
+        except (OSError, IndexError):
+            return False
+
+    def check(self) -> None:
+        """Between jobs: kill a zygote that is no longer intact (a fresh one starts)."""
+        if self.ready and not self.in_job and not self.intact():
+            self.stop()
 
     def gone(self, pid: int) -> None:
         """The runner reaped ``pid``: if it was the zygote or the job process, the other one
@@ -121,8 +147,8 @@ class ZygoteHost:
             return False
         try:
             self.start()
-            if not self._wait_ready(START_S):
-                raise OSError("zygote not ready")
+            if not self._wait_ready(START_S) or not self.intact():
+                raise OSError("zygote not ready, or changed")
             if path is None:
                 self.in_job = True  # the zygote stays ready: nothing to end
                 return True

@@ -21,6 +21,7 @@ import pytest
 
 from sandbox import CodeJob, Limits, SandboxSettings, parse_tests
 from sandbox.docker_backend import FrameReader, container_kwargs
+from sandbox.jobs import RunSpec
 from tests.sandbox.zygote_cases import CASES, ProcessRunner, job, observed
 
 
@@ -191,3 +192,60 @@ def test_harming_the_zygote_changes_no_verdict(container: ContainerRunner, attac
         result = container.ask(message)
         assert result["verdict"] == verdict, result
         assert result["passed"] == (4 if verdict == "pass" else 0)
+
+
+PROBE = ("import os\nprint(os.getpriority(os.PRIO_PROCESS, 0), sorted(os.sched_getaffinity(0)),"
+         " open('/proc/self/limits').read())\n")
+CHANGE_OTHERS = "import os\n" + OTHERS + (
+    "import resource\nfor p in others:\n"
+    "    os.setpriority(os.PRIO_PROCESS, p, 19)\n"
+    "    os.sched_setaffinity(p, {min(os.sched_getaffinity(0))})\n"
+    "    resource.prlimit(p, resource.RLIMIT_STACK, (1 << 20, 1 << 20))\n"
+    "print(3)\n")
+
+
+@pytest.mark.docker
+def test_a_zygote_a_program_changed_is_replaced(container: ContainerRunner) -> None:
+    """Programs run as the zygote's uid and may lower its priority, pin it to one CPU or
+    lower its rlimits (prlimit): the next job must still run as a plain start would."""
+    three = parse_tests({"type": "stdin_stdout", "cases": [{"input": "", "output": "3\n"}]})
+    run = RunSpec()
+
+    def ask(code: str, tests: Any) -> dict[str, Any]:
+        return container.ask(CodeJob(language="python", code=code, tests=tests,
+                                     limits=Limits(time_s=3, wall_time_s=10)).for_runner())
+
+    before = ask(PROBE, run)
+    assert before["verdict"] == "pass", before
+    attacked = ask(CHANGE_OTHERS, three)
+    assert attacked["verdict"] == "pass", attacked
+    after = ask(PROBE, run)
+    assert after["verdict"] == "pass", after
+    assert after["run"]["stdout"] == before["run"]["stdout"]
+    assert after["timings"]["warm_forks"] == 1  # from a fresh zygote
+
+
+@pytest.mark.docker
+def test_a_stopped_zygote_does_not_stall_the_next_job(container: ContainerRunner) -> None:
+    """A harness job that stops the zygote: the next job gets a fresh one at once (it used
+    to wait 5 s for the stopped one, then start plain)."""
+    stop = OTHERS + ("for p in others:\n    if p != os.getppid():  # the tests' process\n"
+                     "        os.kill(p, signal.SIGSTOP)\n")
+    for code in (f"import os, signal\n{stop}\ndef f(x):\n    return x + 1\n",
+                 "def f(x):\n    return x + 1\n"):
+        result = container.ask(CodeJob(
+            language="python", code=code, tests=parse_tests({"test_list": ["assert f(1) == 2"]}),
+            limits=Limits(time_s=3, wall_time_s=10)).for_runner())
+        assert result["verdict"] == "pass", result
+    assert result["timings"]["warm_forks"] == 1, result
+
+
+@pytest.mark.docker
+def test_a_runner_a_program_changed_asks_to_be_recycled(container: ContainerRunner) -> None:
+    code = "import os\nos.setpriority(os.PRIO_PROCESS, 1, 5)\nprint(3)\n"
+    result = container.ask(CodeJob(
+        language="python", code=code,
+        tests=parse_tests({"type": "stdin_stdout", "cases": [{"input": "", "output": "3\n"}]}),
+        limits=Limits(time_s=3, wall_time_s=10)).for_runner())
+    assert result["verdict"] == "pass", result
+    assert "runner's rlimits, priority or CPU set" in (result["anomaly"] or ""), result

@@ -93,6 +93,20 @@ CASES: dict[str, tuple[str, str] | tuple[str, str, dict[str, str]]] = {
                         "t = threading.Thread(target=w)\nt.start()\nt.join()\n"
                         "print(out, main.native_id == os.getpid() == threading.get_native_id())\n",
                         ""),
+    # a robust mutex the main thread holds when it ends is owner-dead (130) to a waiter
+    "robust_mutex": ("import ctypes, os, threading, time\n"
+                     "libc = ctypes.CDLL(None)\n"
+                     "attr, m = ctypes.create_string_buffer(8), ctypes.create_string_buffer(64)\n"
+                     "libc.pthread_mutexattr_init(attr)\n"
+                     "libc.pthread_mutexattr_setrobust(attr, 1)\n"
+                     "libc.pthread_mutex_init(m, attr)\nlibc.pthread_mutex_lock(m)\n"
+                     "class TS(ctypes.Structure):\n"
+                     "    _fields_ = [('s', ctypes.c_long), ('ns', ctypes.c_long)]\n"
+                     "def waiter():\n    time.sleep(0.2)\n"
+                     "    ts = TS(int(time.time()) + 2, 0)\n"
+                     "    r = libc.pthread_mutex_timedlock(m, ctypes.byref(ts))\n"
+                     "    os.write(1, f'lock={r}\\n'.encode())\n    os._exit(0)\n"
+                     "threading.Thread(target=waiter).start()\nlibc.pthread_exit(None)\n", ""),
     "environment_order": ("import os\nprint(list(os.environ))\n", ""),
     "signals": ("import signal\nfor s in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE,\n"
                 "          signal.SIGXFSZ, signal.SIGHUP, signal.SIGCHLD, signal.SIGALRM):\n"
