@@ -38,6 +38,7 @@ class ZygoteHost:
         self.failed_job = False  # the zygote failed during this job: plain starts until its end
         self.unreaped: set[int] = set()  # ours, until the runner reaps them
         self.enabled = True  # ``--zygote=off``: every process starts the plain way
+        self.verified = False  # found intact, ready, after the last job (see ``check``)
         # what the zygote's rlimits, nice value and CPU set must be: the runner's, but for
         # the two limits it sets itself (see ``start``)
         limits, nice, cpus = process_state(0)
@@ -98,8 +99,10 @@ class ZygoteHost:
 
     def check(self) -> None:
         """Between jobs: kill a zygote that is no longer intact (a fresh one starts)."""
-        if self.ready and not self.in_job and not self.intact():
-            self.stop()
+        if self.ready and not self.in_job:
+            self.verified = self.intact()
+            if not self.verified:
+                self.stop()
 
     def gone(self, pid: int) -> None:
         """The runner reaped ``pid``: if it was the zygote or the job process, the other one
@@ -124,7 +127,7 @@ class ZygoteHost:
         if self.sock is not None:
             self.sock.close()
         self.pid = self.job_pid = self.sock = None
-        self.ready = self.in_job = False
+        self.ready = self.in_job = self.verified = False
 
     def _recv(self, timeout: float) -> Any:
         assert self.sock is not None
@@ -147,7 +150,9 @@ class ZygoteHost:
             return False
         try:
             self.start()
-            if not self._wait_ready(START_S) or not self.intact():
+            # checked here unless checked ready since the last job ended: a zygote that was
+            # still starting then may have been changed since by that job's processes
+            if not self._wait_ready(START_S) or not (self.verified or self.intact()):
                 raise OSError("zygote not ready, or changed")
             if path is None:
                 self.in_job = True  # the zygote stays ready: nothing to end
