@@ -23,7 +23,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -148,13 +148,13 @@ def median_round(rounds: list[tuple[int, float]]) -> tuple[int, float]:
     return ordered[(len(ordered) - 1) // 2]
 
 
-def alternate(load: Workload, workers: Any, rounds: int,
-              graded: Callable[[], tuple[int, float]]) -> tuple[list, list]:
+async def alternate(load: Workload, workers: Any, rounds: int,
+                    graded: Callable[[], Awaitable[tuple[int, float]]]) -> tuple[list, list]:
     """``rounds`` rounds of (a) then (c); each path's (passed, seconds) per round."""
     base, warm = [], []
     for _ in range(rounds):
         base.append(timed(lambda: baseline(load, workers)))
-        warm.append(graded())
+        warm.append(await graded())
     return base, warm
 
 
@@ -164,11 +164,7 @@ async def pool_rounds(load: Workload, settings: SandboxSettings, workers: Any,
     async with SandboxPool(settings) as pool:
         jobs = load.jobs(settings)
         await pool.run(jobs[0].model_copy(update={"code": "pass"}))
-        base, warm = [], []
-        for _ in range(rounds):
-            base.append(timed(lambda: baseline(load, workers)))
-            warm.append(await via_pool(pool, load, settings))
-    return base, warm
+        return await alternate(load, workers, rounds, lambda: via_pool(pool, load, settings))
 
 
 def main() -> None:
@@ -202,9 +198,8 @@ def main() -> None:
             with running_server(env) as url:
                 url = url.rstrip("/")
                 asyncio.run(via_score(load, url))  # warm-up: containers, imports
-                bases, warms = alternate(load, workers, args.rounds,
-                                         lambda load=load, url=url: asyncio.run(
-                                             via_score(load, url)))
+                bases, warms = asyncio.run(alternate(
+                    load, workers, args.rounds, lambda load=load, url=url: via_score(load, url)))
         ratios_each = sorted((w[0] / w[1]) / (b[0] / b[1]) for b, w in zip(bases, warms,
                                                                           strict=True))
         spread[load.name] = (ratios_each[0], ratios_each[-1])

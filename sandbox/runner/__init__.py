@@ -9,8 +9,10 @@ before answering.
 Modules: ``protocol`` (JSON lines in and out), ``grade`` (one job), ``checker`` (special
 judges), ``process`` (one process under limits), ``limits`` (rlimits), ``cleanup`` (leftover
 processes, files, IPC), ``compare`` (outputs and values), ``files`` (the work dir),
-``languages`` (the one language table), and the two harness programs ``harness_assert`` and
-``harness_call``, which run in the program's interpreter, not in the runner.
+``languages`` (the one language table), ``zygote_host`` (the runner's side of the warm
+interpreter), and what runs in the program's interpreter, not in the runner: the two harness
+programs ``harness_assert`` and ``harness_call``, the warm interpreter ``zygote`` and how it
+forks, ``fork``.
 
 Modes: ``container`` (pid 1 of a dedicated container: leftovers die by ``kill(-1)``, and
 /tmp, /dev/shm and SysV IPC are wiped too) and ``process`` (no container: descendants are

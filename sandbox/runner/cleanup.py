@@ -13,6 +13,13 @@ import time
 from .limits import process_state
 
 
+def proc_stat(pid: int | str) -> list[bytes]:
+    """The fields of ``/proc/<pid>/stat`` after the command name: state, ppid, ...
+    Raises OSError when the process is gone."""
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        return f.read().rsplit(b")", 1)[1].split()
+
+
 class Reaper:
     """Finds, kills and reaps the job's processes; removes what it wrote."""
 
@@ -68,8 +75,7 @@ class Reaper:
         for pid in os.listdir("/proc"):
             if pid.isdigit() and int(pid) != self.me and int(pid) not in spared:
                 try:
-                    with open(f"/proc/{pid}/stat", "rb") as f:
-                        state = f.read().rsplit(b")", 1)[1].split()[0]
+                    state = proc_stat(pid)[0]
                 except (OSError, IndexError):
                     continue
                 count += state not in (b"Z", b"X")
@@ -113,8 +119,7 @@ class Reaper:
         for pid in os.listdir("/proc"):
             if pid.isdigit():
                 try:
-                    with open(f"/proc/{pid}/stat", "rb") as f:
-                        stat = f.read().rsplit(b")", 1)[1].split()
+                    stat = proc_stat(pid)
                 except OSError:
                     continue
                 if stat[1].decode() == me and (zombies or stat[0] != b"Z") and (

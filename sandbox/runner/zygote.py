@@ -14,7 +14,7 @@ the harnesses commonly need once, then answers the runner, one message at a time
 - in a job, or for a harness test: ``{"op": "fork", "kind", "cwd", "env", "rlimits",
   "argv0"}`` with the test's pipes
   (stdin, stdout, stderr[, report]) as SCM_RIGHTS -> forks a test process that is the runner's
-  child from birth (``_fork_runner_child``) and answers ``{"pid": N}``, so the runner waits
+  child from birth (``fork.py``) and answers ``{"pid": N}``, so the runner waits
   for it, reads its rusage and charges its orphans exactly as for a process it forked itself.
   ``{"op": "end"}`` ends the job.
 
@@ -100,6 +100,19 @@ _HERE = sys.path[0]  # this file's real folder: never on a test process's path
 _STDLIB_PATH = sys.path[1:]
 _HIDDEN_CODE: set = set()  # code of our stand-ins for builtins: not shown in tracebacks
 _ORIGINAL_STD: tuple = (None, None)  # a test process's own sys.__stdout__, sys.__stderr__
+
+
+def _load(name: str) -> dict:
+    """A module of this folder, run into a namespace of its own: never in ``sys.modules``, so
+    no test process sees it there (a sibling import would make it a warm module)."""
+    path = os.path.join(_HERE, name)
+    with open(path) as f:
+        namespace = {"__name__": name[:-3], "__file__": path}
+        exec(compile(f.read(), path, "exec", dont_inherit=True), namespace)
+    return namespace
+
+
+_fork_runner_child = _load("fork.py")["fork_runner_child"]
 
 
 def _harnesses() -> dict:
@@ -202,135 +215,6 @@ def _fork_test(ctl: socket.socket, req: dict, fds: list, codes: dict,
         os.close(fd)
     ctl.send(marshal.dumps({"pid": pid}))
     return None
-
-
-# clone(2) flags: the child's parent is our parent (the runner); the kernel writes the child's
-# tid into its copy of glibc's thread descriptor and clears it at exit, as glibc's fork has it
-_CLONE_PARENT, _CLONE_CHILD_SETTID, _CLONE_CHILD_CLEARTID = 0x8000, 0x01000000, 0x00200000
-# syscall numbers: clone (and where its child-tid pointer goes among its arguments),
-# set_robust_list, get_robust_list
-_SYS_CLONE = {"x86_64": (56, 3, 273, 274),
-              "aarch64": (220, 4, 99, 100)}.get(os.uname().machine)
-_PYDLL = ctypes.PyDLL(None)  # calls made holding the GIL, as os.fork makes fork()'s
-_PYDLL.syscall.restype = ctypes.c_long
-
-
-def _tid_slot() -> int | None:
-    """The address of the calling thread's kernel tid in glibc's descriptor of it (struct
-    pthread, at pthread_self()), which glibc reads for pthread_kill, pthread_getcpuclockid and
-    PI mutexes of that thread: a child must find its own tid there. Found as the slot among
-    the descriptor's first 2 KiB that holds the tid and that pthread_getcpuclockid reads (the
-    clock id encodes it), tried by changing it for an instant; None when no slot is (then:
-    no clone). Called while the zygote has no other thread."""
-    import time
-
-    tid, ident = _threading.get_native_id(), _threading.get_ident()
-    slots = (ctypes.c_int * 512).from_address(ident)
-    for i in range(512):
-        if slots[i] != tid:
-            continue
-        slots[i] = tid + 1
-        try:  # MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED) = (~tid << 3) | 6
-            seen = ~(time.pthread_getcpuclockid(ident) >> 3)
-        except OSError:
-            seen = None
-        finally:
-            slots[i] = tid
-        if seen == tid + 1:
-            return ident + 4 * i
-    return None
-
-
-def _robust_list() -> tuple | None:
-    """The calling thread's robust-futex list as glibc registered it with the kernel
-    (address, length). The kernel gives a new task none; glibc's fork registers it again in
-    the child, and so must a clone of ours (else a robust mutex the main thread holds when
-    it ends never becomes owner-dead). None when it cannot be read (then: no clone)."""
-    assert _SYS_CLONE is not None
-    head, size = ctypes.c_void_p(), ctypes.c_size_t()
-    if _PYDLL.syscall(ctypes.c_long(_SYS_CLONE[3]), ctypes.c_long(0), ctypes.byref(head),
-                      ctypes.byref(size)) != 0 or not head.value:
-        return None
-    return head.value, size.value
-
-
-_TID_SLOT = _tid_slot() if _SYS_CLONE is not None else None
-_ROBUST_LIST = _robust_list() if _SYS_CLONE is not None else None
-
-
-def _fork_runner_child() -> int:
-    """``os.fork()`` whose child is the runner's child from birth: the runner waits for it,
-    reads its rusage and charges its orphans as for a process it forked itself. Returns 0 in
-    the child and its pid here; raises OSError when no process could start.
-
-    clone(CLONE_PARENT, and glibc fork's own flags, tid slot and robust list) between the
-    interpreter's fork steps (PyOS_BeforeFork, PyOS_AfterFork_*: what os.fork runs around
-    fork()); where clone is refused or the tid slot unknown, a double fork (one more process
-    to start and end) does the same."""
-    if _SYS_CLONE is not None and _TID_SLOT is not None and _ROBUST_LIST is not None:
-        number, at, set_robust_list, _ = _SYS_CLONE
-        args = [ctypes.c_ulong(0)] * 5
-        args[0] = ctypes.c_ulong(_CLONE_PARENT | _CLONE_CHILD_SETTID | _CLONE_CHILD_CLEARTID
-                                 | signal.SIGCHLD)
-        args[at] = ctypes.c_ulong(_TID_SLOT)
-        _PYDLL.PyOS_BeforeFork()
-        pid = _PYDLL.syscall(ctypes.c_long(number), *args)
-        if pid == 0:
-            _PYDLL.syscall(ctypes.c_long(set_robust_list), ctypes.c_ulong(_ROBUST_LIST[0]),
-                           ctypes.c_ulong(_ROBUST_LIST[1]))
-            _PYDLL.PyOS_AfterFork_Child()
-            return 0
-        _PYDLL.PyOS_AfterFork_Parent()
-        if pid > 0:
-            return pid
-    return _double_fork()
-
-
-def _double_fork() -> int:
-    """The portable way to the same child: fork a middle process that forks it and exits."""
-    r, w = os.pipe()
-    try:
-        middle = os.fork()
-    except OSError:
-        os.close(r)
-        os.close(w)
-        raise
-    if middle == 0:
-        os.close(r)
-        middle_pid = os.getpid()
-        try:
-            pid = os.fork()
-        except BaseException:  # noqa: BLE001 - nothing written: the zygote reports it
-            os._exit(0)
-        if pid == 0:
-            os.close(w)
-            _orphaned(middle_pid)
-            return 0
-        os.write(w, str(pid).encode())
-        os._exit(0)
-    os.close(w)
-    got = b""
-    while chunk := os.read(r, 32):
-        got += chunk
-    os.close(r)
-    os.waitpid(middle, 0)  # now the child's parent is the runner
-    if not got:
-        raise OSError("fork failed")
-    return int(got)
-
-
-def _orphaned(middle: int) -> None:
-    """Wait (microseconds) until the middle process of a double fork is gone and reaped, so
-    that this process is the runner's child and no helper of ours, not even a zombie, is
-    around when the program runs."""
-    while True:
-        try:
-            os.kill(middle, 0)
-        except ProcessLookupError:
-            return
-        except OSError:  # not ours to signal: the pid is no longer the middle process
-            return
-        os.sched_yield()
 
 
 def _stdio(fd: int, mode: str, template: io.TextIOWrapper) -> io.TextIOWrapper:

@@ -16,6 +16,7 @@ import socket
 import sys
 from typing import Any
 
+from .cleanup import proc_stat
 from .limits import ALL_RLIMITS, become_sandboxed, process_state
 
 # warm/main.py links to zygote.py: started from that folder as ``python3 -s main.py``, the
@@ -91,9 +92,8 @@ class ZygoteHost:
         if self.pid is None:
             return True
         try:
-            with open(f"/proc/{self.pid}/stat", "rb") as f:
-                state = f.read().rsplit(b")", 1)[1].split()[0]
-            return state not in (b"T", b"t") and process_state(self.pid) == self.expected
+            return (proc_stat(self.pid)[0] not in (b"T", b"t")
+                    and process_state(self.pid) == self.expected)
         except (OSError, IndexError):
             return False
 

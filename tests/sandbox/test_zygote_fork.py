@@ -10,10 +10,10 @@ from pathlib import Path
 import docker
 import pytest
 
-ZYGOTE = Path(__file__).resolve().parents[2] / "sandbox" / "runner" / "zygote.py"
+FORK = Path(__file__).resolve().parents[2] / "sandbox" / "runner" / "fork.py"
 
 # The "runner" is a child subreaper (as in process mode; in a container it is pid 1), forks
-# a "zygote" that loads zygote.py and forks a test process the zygote's way; the runner must
+# a "zygote" that loads fork.py and forks a test process the zygote's way; the runner must
 # then be able to wait for that process itself: only a parent can.
 RUNNER = r"""
 import ctypes, importlib.util, os, sys
@@ -28,8 +28,8 @@ if zygote == 0:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     if sys.argv[2] == "fallback":
-        module._SYS_CLONE = None
-    pid = module._fork_runner_child()
+        module._CLONE = None
+    pid = module.fork_runner_child()
     if pid == 0:
         import threading, time
         t = threading.Thread(target=time.sleep, args=(0.01,))
@@ -64,7 +64,7 @@ os.waitpid(zygote, 0)
 @pytest.mark.parametrize("way", ["clone", "fallback"])
 def test_test_process_is_the_runners_child(way: str) -> None:
     script = "import os, sys; sys.argv[3:] = [str(os.getpid())]\n" + RUNNER
-    out = subprocess.run([sys.executable, "-c", script, str(ZYGOTE), way],
+    out = subprocess.run([sys.executable, "-c", script, str(FORK), way],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "7"
@@ -76,9 +76,9 @@ def test_the_images_zygote_forks_by_clone(docker_client: docker.DockerClient,
     """The fast path is the one the image takes: clone is allowed and glibc's tid slot found
     (a fallback would pass every verdict test, only slower)."""
     check = ("import importlib.util as u\n"
-             "s = u.spec_from_file_location('z', '/opt/runner/zygote.py')\n"
+             "s = u.spec_from_file_location('f', '/opt/runner/fork.py')\n"
              "m = u.module_from_spec(s)\ns.loader.exec_module(m)\n"
-             "print(m._SYS_CLONE is not None and m._TID_SLOT is not None)\n")
+             "print(m._CLONE is not None)\n")
     out = docker_client.containers.run(sandbox_image, entrypoint=["python3", "-c", check],
                                        remove=True, network_mode="none", user="1234:1234")
     assert out.strip() == b"True"
