@@ -185,7 +185,9 @@ class SandboxPool:
             return hit.model_copy(update={"cached": True})
         task = self._inflight.get(key)
         if task is None:
-            if self._idle.empty() and self._waiting >= self.settings.queue_size:
+            # jobs admitted but not yet holding a sandbox claim the free ones first: a free
+            # sandbox another job is about to take is no room for this one
+            if self._waiting >= self._idle.qsize() + self.settings.queue_size:
                 m.BUSY.inc()
                 self.counts["busy"] += 1
                 raise SandboxBusy(self.retry_after())
